@@ -1,0 +1,21 @@
+"""smallwins: notices your small wins where your progress already leaves traces.
+
+This module is the public API for plugins: import from ``smallwins`` only.
+"""
+
+from smallwins.detector import Detector, DetectorOptions, Problem, ScanContext
+from smallwins.errors import DetectorError, SmallwinsError
+from smallwins.hookspecs import hookimpl
+from smallwins.win import Win
+
+__all__ = [
+    "Detector",
+    "DetectorError",
+    "DetectorOptions",
+    "Problem",
+    "ScanContext",
+    "SmallwinsError",
+    "Win",
+    "hookimpl",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from smallwins.cli import main
+
+main()

@@ -1,0 +1,368 @@
+"""The configuration: TOML read with pydantic-settings, environment overrides, clear errors."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
+
+from smallwins.errors import ConfigError
+
+TARGET_TAGS = ("celebration", "setback", "digest", "system")
+
+
+def resolve_secret(value: Any, where: str) -> Any:
+    """Turn ``{ env = "NAME" }`` or ``{ file = "path" }`` into the secret's text."""
+    if not isinstance(value, dict) or set(value) not in ({"env"}, {"file"}):
+        return value
+    if "env" in value:
+        name = str(value["env"])
+        if name not in os.environ:
+            raise ValueError(f"{where}: the environment variable {name} is not set")
+        return os.environ[name]
+    path = Path(str(value["file"])).expanduser()
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot read the secret file {path}: {exc.strerror}") from None
+
+
+class Target(BaseModel):
+    """One Apprise URL with the tags that choose which moments it gets."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: SecretStr
+    tags: tuple[str, ...] = ()
+    name: str = ""
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        return resolve_secret(value, "url")
+
+    @field_validator("tags")
+    @classmethod
+    def _known_tags(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in tags if t not in TARGET_TAGS]
+        if unknown:
+            raise ValueError(f"unknown tag {unknown[0]!r}; tags are {', '.join(TARGET_TAGS)}")
+        return tags
+
+    def wants(self, category: str) -> bool:
+        """Untagged targets get everything but ``system``; tagged ones get their tags."""
+        if not self.tags:
+            return category != "system"
+        return category in self.tags
+
+
+class QuietHours(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    start: time
+    end: time
+
+    def contains(self, local: datetime) -> bool:
+        now = local.time().replace(tzinfo=None)
+        if self.start <= self.end:
+            return self.start <= now < self.end
+        return now >= self.start or now < self.end
+
+    def ends_after(self, local: datetime) -> datetime:
+        """When the quiet hours around ``local`` end (an aware local datetime)."""
+        end = local.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end
+
+
+def _parse_hhmm(text: str) -> time:
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*", text)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"{text!r} is not a time like 07:30")
+    return time(int(match[1]), int(match[2]))
+
+
+class NotifySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    urls: tuple[Target, ...] = ()
+    quiet_hours: QuietHours | None = None
+    coalesce_seconds: float = Field(0.4, ge=0, le=120)
+    plain: bool = False
+    retry_initial_seconds: float = Field(5.0, gt=0)
+    retry_max_seconds: float = Field(900.0, gt=0)
+    send_timeout_seconds: float = Field(30.0, gt=0)
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _targets(cls, value: Any) -> Any:
+        if isinstance(value, str | dict):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            return value
+        targets = []
+        for index, item in enumerate(value):
+            item = resolve_secret(item, f"urls[{index}]")
+            if isinstance(item, str):
+                item = {"url": item}
+            if isinstance(item, dict) and not item.get("name"):
+                item = {**item, "name": f"target-{index + 1}"}
+            targets.append(item)
+        return targets
+
+    @field_validator("quiet_hours", mode="before")
+    @classmethod
+    def _quiet(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            start, sep, end = value.partition("-")
+            if not sep:
+                raise ValueError(f"{value!r} is not a range like 22:00-07:30")
+            return {"start": _parse_hhmm(start), "end": _parse_hhmm(end)}
+        return value
+
+
+class SourceSettings(BaseModel):
+    """A ``[sources.NAME]`` table: the detector, two common keys, and the detector's options."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    detector: str
+    private: bool = False
+    enabled: bool = True
+
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SMALLWINS_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    timezone: str = ""
+    day_starts_at: time = time(4, 0)
+    plugins_dir: Path | None = None
+    disabled_plugins: tuple[str, ...] = ()
+    ledger: Path | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    reconcile_minutes: float = Field(5.0, gt=0)
+    scan_timeout_seconds: float = Field(120.0, gt=0)
+    notify: NotifySettings = NotifySettings()
+    sources: dict[str, SourceSettings] = {}
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        if value:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {value!r}; use a name like Europe/Berlin"
+                ) from None
+        return value
+
+    @field_validator("day_starts_at", mode="before")
+    @classmethod
+    def _day_start(cls, value: Any) -> Any:
+        return _parse_hhmm(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _source_names(self) -> Settings:
+        for name in self.sources:
+            if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+                raise ValueError(f"source name {name!r} may hold only letters, digits, - and _")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = settings_cls.model_config.get("toml_file")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone) if self.timezone else system_timezone()
+
+
+def system_timezone() -> ZoneInfo:
+    """The system's zone by name (so DST is right), UTC when it cannot be told."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    except OSError:
+        pass
+    try:
+        target = str(Path("/etc/localtime").resolve())
+        if "zoneinfo/" in target:
+            candidates.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in candidates:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue
+    return ZoneInfo("UTC")
+
+
+class Config:
+    """Settings read from one file (which may not exist) plus where each key came from."""
+
+    def __init__(self, settings: Settings, path: Path, text: str | None) -> None:
+        self.settings = settings
+        self.path = path
+        self.text = text
+
+    @property
+    def exists(self) -> bool:
+        return self.text is not None
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
+        return find_line(self.text or "", loc)
+
+    def error(self, loc: tuple[str | int, ...], message: str) -> ConfigError:
+        """A ConfigError naming the file, the line and the key."""
+        return ConfigError(_where(self.path, self.text, loc) + message)
+
+
+def _where(path: Path, text: str | None, loc: tuple[str | int, ...]) -> str:
+    key = ".".join(str(part) for part in loc if isinstance(part, str))
+    line = find_line(text or "", loc) if text is not None else None
+    if line is not None:
+        return f"{path}:{line}: {key}: " if key else f"{path}:{line}: "
+    if key and text is not None:
+        env = "SMALLWINS_" + "__".join(
+            str(p).upper() for p in loc if isinstance(p, str)
+        )
+        return f"{path}: {key} (or ${env}): "
+    return f"{path}: {key}: " if key else f"{path}: "
+
+
+def _table_path(header: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in header.split(".")]
+
+
+def find_line(text: str, loc: tuple[str | int, ...]) -> int | None:
+    """The 1-based line where the key at ``loc`` is set, or its table starts."""
+    want = [str(part) for part in loc if isinstance(part, str)]
+    table: list[str] = []
+    best: tuple[int, int] | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        header = re.fullmatch(r"\[\[?([^\]]+)\]\]?(\s*#.*)?", line)
+        if header:
+            table = _table_path(header[1])
+            path = table
+        else:
+            match = re.match(r"([A-Za-z0-9_\-\".' ]+?)\s*=", line)
+            if not match:
+                continue
+            path = table + _table_path(match[1])
+        depth = 0
+        while depth < min(len(path), len(want)) and path[depth] == want[depth]:
+            depth += 1
+        if depth == len(path) and depth > 0 and (best is None or depth > best[0]):
+            best = (depth, number)
+    return best[1] if best else None
+
+
+def _toml_error_line(exc: tomllib.TOMLDecodeError) -> str:
+    return str(exc)
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate the config at ``path``; a missing file gives the defaults.
+
+    Raises ConfigError with the file, the line and the key, and a hint.
+    """
+    text: str | None
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        text = None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: the config is not UTF-8 text ({exc.reason})") from None
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{path}: TOML syntax error: {_toml_error_line(exc)}\n"
+                "Fix that line; `smallwins check-config` checks the file again."
+            ) from None
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path if text is not None else None)
+
+    try:
+        settings: Settings = FileSettings()
+    except ValidationError as exc:
+        raise ConfigError(_format_validation(path, text, exc)) from None
+    except SettingsError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return Config(settings, path, text)
+
+
+def _format_validation(path: Path, text: str | None, exc: ValidationError) -> str:
+    errors = exc.errors()
+    first = errors[0]
+    loc = tuple(part for part in first["loc"] if part not in ("function-after",))
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown key; check its spelling in docs/configuration.md"
+    elif first["type"] == "missing":
+        message = "this key is required"
+    line = _where(path, text, loc) + message
+    if len(errors) > 1:
+        line += f"\n({len(errors) - 1} more problem(s); `smallwins check-config` lists them all)"
+    return line
+
+
+def describe_validation(path: Path, text: str | None, exc: ValidationError) -> list[str]:
+    """Every problem of a ValidationError, one line each."""
+    lines = []
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        lines.append(_where(path, text, loc) + str(error["msg"]).removeprefix("Value error, "))
+    return lines

@@ -1,0 +1,121 @@
+"""The detector contract: what a plugin implements to turn traces into wins."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from smallwins.win import Win, local_day
+
+
+class DetectorOptions(BaseModel):
+    """Base for a detector's options: the keys of its ``[sources.NAME]`` table.
+
+    Unknown keys are errors, so a typo in the config is caught at start with the key named.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(slots=True)
+class Problem:
+    """A bad record that a scan skipped: reported with its file and line, the scan goes on."""
+
+    message: str
+    path: str | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if self.path and self.line is not None:
+            where += f":{self.line}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+@dataclass(slots=True)
+class ScanContext:
+    """What a detector's ``scan`` gets: its source, its cursor and the user's clock.
+
+    ``cursor`` is what the last successful scan saved (``None`` on the first scan). Call
+    ``save_cursor`` with the new position; it is stored in the same transaction as the wins,
+    and only if the scan finishes.
+    """
+
+    source: str
+    cursor: Any
+    timezone: ZoneInfo
+    day_starts_at: time = time(4, 0)
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("smallwins.detector"))
+    new_cursor: Any = None
+    problems: list[Problem] = field(default_factory=list)
+    cursor_saved: bool = False
+
+    @property
+    def first_scan(self) -> bool:
+        """True when this source has never been scanned: what it finds is history, not news."""
+        return self.cursor is None
+
+    def save_cursor(self, cursor: Any) -> None:
+        """Remember where this scan got to. ``cursor`` must be JSON-serialisable."""
+        self.new_cursor = cursor
+        self.cursor_saved = True
+
+    def report_problem(
+        self, message: str, *, path: str | Path | None = None, line: int | None = None
+    ) -> None:
+        """Report a bad record that was skipped; the scan goes on with the records beside it."""
+        self.problems.append(Problem(message, str(path) if path is not None else None, line))
+
+    def now(self) -> datetime:
+        """The current time, aware, in UTC."""
+        return datetime.now(UTC)
+
+    def local_day(self, moment: datetime) -> date:
+        """The user's local day of ``moment`` (a day starts at ``day_starts_at``)."""
+        return local_day(moment, self.timezone, self.day_starts_at)
+
+
+class Detector:
+    """Reads one kind of trace. One instance per configured source.
+
+    Subclasses set ``name`` (the value of ``detector =`` in the config), ``Options`` (a
+    DetectorOptions subclass) and implement ``scan``. ``noun`` and ``plural`` name one win in
+    messages ("your 3rd commit today").
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    Options: ClassVar[type[DetectorOptions]] = DetectorOptions
+    noun: ClassVar[str] = "win"
+    plural: ClassVar[str] = ""
+
+    def __init__(self, source: str, options: DetectorOptions) -> None:
+        self.source = source
+        self.options = options
+
+    def watch_paths(self) -> list[Path]:
+        """Files or folders whose changes hint that a scan may find something new."""
+        return []
+
+    def is_relevant(self, path: Path) -> bool:
+        """Whether a change at ``path`` (under a watched path) is worth a scan."""
+        return True
+
+    def describe(self) -> str:
+        """A few words on what this source watches, for messages ("~/src/smallwins")."""
+        return self.source
+
+    def scan(self, context: ScanContext) -> Iterable[Win]:
+        """Yield the wins found since ``context.cursor`` and call ``context.save_cursor``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement scan()")
+
+    @classmethod
+    def plural_noun(cls) -> str:
+        return cls.plural or f"{cls.noun}s"

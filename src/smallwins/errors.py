@@ -1,0 +1,29 @@
+"""Errors that the command line turns into one readable line and an exit code."""
+
+from __future__ import annotations
+
+
+class SmallwinsError(Exception):
+    """Base of every error smallwins reports to a person."""
+
+    exit_code = 1
+
+
+class ConfigError(SmallwinsError):
+    """The configuration is invalid: exit 78 (EX_CONFIG)."""
+
+    exit_code = 78
+
+
+class AlreadyRunning(SmallwinsError):
+    """Another daemon holds the lock on the state directory: exit 75 (EX_TEMPFAIL)."""
+
+    exit_code = 75
+
+
+class DetectorError(SmallwinsError):
+    """A detector cannot scan its source (a missing path, not a repository, ...).
+
+    Raised by detectors for problems the user can fix; it is shown as one line, without a
+    traceback, and the other sources go on.
+    """

@@ -1,0 +1,53 @@
+"""Running one detector scan on its own: validation of what it yields, junk kept out."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from smallwins.detector import Detector, Problem, ScanContext
+from smallwins.win import Win, problems_with
+
+log = logging.getLogger("smallwins.scan")
+
+MAX_JUNK_LOGGED = 5
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """What one scan found: valid wins, the new cursor, skipped records and rejected junk."""
+
+    wins: list[Win]
+    cursor: Any
+    cursor_saved: bool
+    problems: list[Problem] = field(default_factory=list)
+    junk: list[str] = field(default_factory=list)
+
+
+def run_scan(detector: Detector, context: ScanContext) -> ScanResult:
+    """Call ``detector.scan`` and keep only valid wins; exceptions propagate to the caller."""
+    wins: list[Win] = []
+    junk: list[str] = []
+    produced = detector.scan(context)
+    if produced is None:
+        produced = []
+    for item in produced:
+        problems = problems_with(item)
+        if problems:
+            junk.append(f"{item!r:.80}: {'; '.join(problems)}")
+            if len(junk) <= MAX_JUNK_LOGGED:
+                log.warning(
+                    "source %s: detector %s yielded an invalid win, skipped: %s",
+                    context.source,
+                    detector.name,
+                    junk[-1],
+                )
+            continue
+        wins.append(item)
+    if len(junk) > MAX_JUNK_LOGGED:
+        log.warning(
+            "source %s: %d invalid wins skipped in all", context.source, len(junk)
+        )
+    cursor = context.new_cursor if context.cursor_saved else context.cursor
+    return ScanResult(wins, cursor, context.cursor_saved, list(context.problems), junk)

@@ -1,0 +1,63 @@
+"""The win: one piece of progress found by a detector."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Win:
+    """One piece of progress. ``key`` is unique within its source and stable across rescans.
+
+    ``history`` marks a win found while backfilling (a repository added later, say): it is
+    recorded and counted but not celebrated on its own.
+    """
+
+    key: str
+    title: str
+    occurred_at: datetime
+    kind: str = "win"
+    value: float = 1.0
+    unit: str = ""
+    tags: tuple[str, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    history: bool = False
+
+
+def local_day(moment: datetime, tz: Any, day_starts_at: time) -> date:
+    """The user's local day for ``moment``: a day starts at ``day_starts_at``, not midnight."""
+    local = moment.astimezone(tz)
+    shift = timedelta(hours=day_starts_at.hour, minutes=day_starts_at.minute)
+    return (local - shift).date()
+
+
+def problems_with(win: object) -> list[str]:
+    """What makes ``win`` unfit for the ledger; empty when it is a valid Win."""
+    if not isinstance(win, Win):
+        return [f"expected a Win, got {type(win).__name__}"]
+    problems = []
+    if not isinstance(win.key, str) or not win.key or len(win.key) > 500:
+        problems.append("key must be a non-empty string of at most 500 characters")
+    if not isinstance(win.title, str):
+        problems.append("title must be a string")
+    if not isinstance(win.kind, str) or not win.kind:
+        problems.append("kind must be a non-empty string")
+    if not isinstance(win.occurred_at, datetime) or win.occurred_at.utcoffset() is None:
+        problems.append("occurred_at must be a datetime with a time zone")
+    if (
+        isinstance(win.value, bool)
+        or not isinstance(win.value, int | float)
+        or not math.isfinite(win.value)
+    ):
+        problems.append("value must be a finite number")
+    if not isinstance(win.unit, str):
+        problems.append("unit must be a string")
+    if not isinstance(win.tags, tuple | list) or not all(isinstance(t, str) for t in win.tags):
+        problems.append("tags must be a tuple of strings")
+    if not isinstance(win.details, Mapping):
+        problems.append("details must be a mapping")
+    return problems
