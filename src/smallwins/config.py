@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tomllib
@@ -223,10 +224,8 @@ class Settings(BaseSettings):
 def system_timezone() -> ZoneInfo:
     """The system's zone by name (so DST is right), UTC when it cannot be told."""
     candidates = [os.environ.get("TZ", "").lstrip(":")]
-    try:
+    with contextlib.suppress(OSError):
         candidates.append(Path("/etc/timezone").read_text().strip())
-    except OSError:
-        pass
     try:
         target = str(Path("/etc/localtime").resolve())
         if "zoneinfo/" in target:
@@ -268,9 +267,7 @@ def _where(path: Path, text: str | None, loc: tuple[str | int, ...]) -> str:
     if line is not None:
         return f"{path}:{line}: {key}: " if key else f"{path}:{line}: "
     if key and text is not None:
-        env = "SMALLWINS_" + "__".join(
-            str(p).upper() for p in loc if isinstance(p, str)
-        )
+        env = "SMALLWINS_" + "__".join(str(p).upper() for p in loc if isinstance(p, str))
         return f"{path}: {key} (or ${env}): "
     return f"{path}: {key}: " if key else f"{path}: "
 

@@ -9,7 +9,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time as dtime
+from datetime import UTC, date, datetime
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -385,7 +386,8 @@ class Ledger:
         limit: int | None = None,
         newest_first: bool = False,
     ) -> list[StoredWin]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[Any] = []
         if since is not None:
             clauses.append("ts >= ?")
             params.append(since.timestamp())
@@ -442,15 +444,24 @@ class Ledger:
             )
         return failures
 
+    def source_state(self, name: str) -> SourceState | None:
+        """One source's last scan, without counting its wins (cheap: called on every scan)."""
+        states = self._states("WHERE name = ?", (name,), counts={})
+        return states[0] if states else None
+
     def source_states(self) -> list[SourceState]:
         counts = dict(self._db.execute("SELECT source, COUNT(*) FROM wins GROUP BY source"))
+        return self._states("", (), counts)
+
+    def _states(
+        self, where: str, params: tuple[Any, ...], counts: dict[str, int]
+    ) -> list[SourceState]:
         states = []
-        seen = set()
         for row in self._db.execute(
             "SELECT name, detector, last_scan_at, last_ok_at, last_error, failures,"
-            " paused_until, problems FROM sources ORDER BY name"
+            f" paused_until, problems FROM sources {where} ORDER BY name",
+            params,
         ):
-            seen.add(row[0])
             states.append(
                 SourceState(
                     name=row[0],

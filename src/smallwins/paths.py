@@ -44,8 +44,10 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
         config_file = dirs.user_config_path / "config.toml"
         data_dir = dirs.user_data_path
         # On macOS data and state share one folder; a subfolder keeps them apart.
-        state_dir = dirs.user_state_path / "state" if dirs.user_state_path == data_dir else (
-            dirs.user_state_path
+        state_dir = (
+            dirs.user_state_path / "state"
+            if dirs.user_state_path == data_dir
+            else (dirs.user_state_path)
         )
     if env.get("SMALLWINS_CONFIG"):
         config_file = Path(env["SMALLWINS_CONFIG"]).expanduser()

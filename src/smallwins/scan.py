@@ -46,8 +46,6 @@ def run_scan(detector: Detector, context: ScanContext) -> ScanResult:
             continue
         wins.append(item)
     if len(junk) > MAX_JUNK_LOGGED:
-        log.warning(
-            "source %s: %d invalid wins skipped in all", context.source, len(junk)
-        )
+        log.warning("source %s: %d invalid wins skipped in all", context.source, len(junk))
     cursor = context.new_cursor if context.cursor_saved else context.cursor
     return ScanResult(wins, cursor, context.cursor_saved, list(context.problems), junk)

@@ -1,0 +1,422 @@
+"""The daemon: watch, scan, record, deliver; reload on SIGHUP, stop cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+from smallwins.config import Config, load_config
+from smallwins.delivery import Deliverer
+from smallwins.detector import ScanContext
+from smallwins.errors import ConfigError, DetectorError
+from smallwins.ledger import Ledger
+from smallwins.notify import Notifier
+from smallwins.paths import Paths
+from smallwins.plugins import Plugins
+from smallwins.scan import ScanResult, run_scan
+from smallwins.source import Source, build_sources, moments_for_wins
+from smallwins.systemd import sd_notify, watchdog_interval
+from smallwins.watcher import Watcher
+
+log = logging.getLogger("smallwins.daemon")
+
+T = TypeVar("T")
+
+# A source whose scans fail this many times in a row is paused, for longer each time.
+PAUSE_AFTER = 3
+PAUSE_MAX = timedelta(hours=1)
+
+
+def in_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """Run ``fn`` in a daemon thread: a hung plugin then cannot block the process's exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def target() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # handed to the awaiting task, which decides
+            loop.call_soon_threadsafe(settle, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(
+        target=target, name=f"smallwins-{getattr(fn, '__name__', 'work')}", daemon=True
+    ).start()
+    return future
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class Daemon:
+    """One running smallwins: its config, sources, ledger, watcher and deliverer."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        config: Config,
+        plugins: Plugins,
+        sources: list[Source],
+        ledger: Ledger,
+        *,
+        load: Callable[[], tuple[Config, list[Source]]] | None = None,
+    ) -> None:
+        self.paths = paths
+        self.config = config
+        self.plugins = plugins
+        self.sources = {s.name: s for s in sources}
+        self.ledger = ledger
+        self._load = load or (lambda: _reload(paths, plugins))
+        self._stopping = asyncio.Event()
+        self._deliver_wake = asyncio.Event()
+        self._scanning: dict[str, asyncio.Future[ScanResult]] = {}
+        self._rescan: set[str] = set()
+        self._watcher: Watcher | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self.notifier = self._make_notifier()
+        self.deliverer = self._make_deliverer()
+
+    # -- building blocks ------------------------------------------------------------------
+
+    def _make_notifier(self) -> Notifier:
+        notify = self.config.settings.notify
+        return Notifier(
+            notify.urls,
+            storage=self.paths.apprise_storage,
+            timeout=notify.send_timeout_seconds,
+        )
+
+    def _make_deliverer(self) -> Deliverer:
+        return Deliverer(
+            self.ledger, self.notifier, self.config.settings.notify, self.config.settings.zone()
+        )
+
+    # -- scanning -------------------------------------------------------------------------
+
+    async def scan(self, name: str) -> None:
+        """Scan one source now; if a scan of it is running, scan again when it ends."""
+        if name in self._scanning:
+            self._rescan.add(name)
+            return
+        source = self.sources.get(name)
+        if source is None:
+            return
+        try:
+            await self._scan(source)
+        finally:
+            if name in self._rescan and not self._stopping.is_set():
+                self._rescan.discard(name)
+                await self.scan(name)
+
+    def _paused(self, name: str, now: datetime) -> bool:
+        state = self.ledger.source_state(name)
+        return bool(state and state.paused_until and state.paused_until > now)
+
+    async def _scan(self, source: Source) -> None:
+        settings = self.config.settings
+        started = time.perf_counter()
+        now = now_utc()
+        if self._paused(source.name, now):
+            log.debug("source %s is paused; scan skipped", source.name)
+            return
+        cursor = await in_thread(self.ledger.cursor, source.name)
+        context = ScanContext(
+            source=source.name,
+            cursor=cursor,
+            timezone=settings.zone(),
+            day_starts_at=settings.day_starts_at,
+            log=logging.getLogger(f"smallwins.source.{source.name}"),
+        )
+        future = in_thread(run_scan, source.detector, context)
+        self._scanning[source.name] = future
+        error: str | None = None
+        result: ScanResult | None = None
+        try:
+            result = await asyncio.wait_for(asyncio.shield(future), settings.scan_timeout_seconds)
+        except TimeoutError:
+            error = (
+                f"the {source.detector_name} detector took longer than "
+                f"{settings.scan_timeout_seconds:g} s (scan_timeout_seconds) and was given up"
+            )
+            # The thread cannot be killed: keep the source marked busy until it returns.
+            future.add_done_callback(lambda _: self._scanning.pop(source.name, None))
+        except DetectorError as exc:
+            error = str(exc)
+        except Exception as exc:  # plugin code: isolate it, report it, keep going
+            error = f"the {source.detector_name} detector raised {exc!r}"
+            log.debug("source %s: traceback", source.name, exc_info=exc)
+        finally:
+            if future.done():
+                self._scanning.pop(source.name, None)
+        if result is not None:
+            new = await self._record(source, context, result)
+            problems = [str(p) for p in result.problems]
+            for problem in problems[:10]:
+                log.warning("source %s: %s", source.name, problem)
+            if result.junk:
+                problems.append(f"{len(result.junk)} invalid wins from the detector were skipped")
+            await in_thread(self._note, source, None, problems)
+            elapsed = (time.perf_counter() - started) * 1000
+            if new:
+                log.info("source %s: %d new %s", source.name, new, source.detector.plural_noun())
+            log.debug("source %s: scanned in %.1f ms, %d new", source.name, elapsed, new)
+        else:
+            await in_thread(self._note, source, error, [])
+
+    def _note(self, source: Source, error: str | None, problems: list[str]) -> None:
+        state = self.ledger.source_state(source.name)
+        if error is None:
+            self.ledger.note_scan(source.name, source.detector_name, error=None, problems=problems)
+            if state is not None and state.last_error:
+                log.info("source %s: scanning again without errors", source.name)
+            return
+        failures = (state.failures if state else 0) + 1
+        paused_until = None
+        if failures >= PAUSE_AFTER:
+            pause = min(timedelta(minutes=2 ** (failures - PAUSE_AFTER)), PAUSE_MAX)
+            paused_until = now_utc() + pause
+            log.warning(
+                "source %s: %s; paused for %s after %d failures in a row",
+                source.name,
+                error,
+                pause,
+                failures,
+            )
+        elif state is None or state.last_error != error:
+            log.warning("source %s: %s", source.name, error)
+        self.ledger.note_scan(
+            source.name, source.detector_name, error=error, paused_until=paused_until
+        )
+
+    async def _record(self, source: Source, context: ScanContext, result: ScanResult) -> int:
+        settings = self.config.settings
+        now = now_utc()
+        history_keys = {w.key for w in result.wins if w.history}
+        first_scan = context.first_scan
+
+        def moments(db: Any, new: Any) -> Any:
+            return moments_for_wins(
+                db,
+                source,
+                new,
+                first_scan=first_scan,
+                history_keys=history_keys,
+                now=now,
+                coalesce=timedelta(seconds=settings.notify.coalesce_seconds),
+            )
+
+        new = await in_thread(
+            lambda: self.ledger.record(
+                source.name,
+                source.detector_name,
+                result.wins,
+                result.cursor,
+                zone=settings.zone(),
+                day_starts_at=settings.day_starts_at,
+                moments_for=moments,
+                targets=self.notifier.names_for("celebration"),
+                save_cursor=result.cursor_saved,
+            )
+        )
+        if new:
+            self._deliver_wake.set()
+        return len(new)
+
+    async def scan_all(self) -> None:
+        await asyncio.gather(*(self.scan(name) for name in list(self.sources)))
+
+    # -- delivering -----------------------------------------------------------------------
+
+    async def deliver(self, now: datetime | None = None) -> None:
+        """Send everything due now, each target on its own thread."""
+        now = now or now_utc()
+        plan = await in_thread(self.deliverer.plan, now)
+        if plan:
+            await asyncio.gather(
+                *(in_thread(self.deliverer.deliver_target, msgs, now) for msgs in plan.values())
+            )
+
+    async def _deliver_loop(self) -> None:
+        while not self._stopping.is_set():
+            self._deliver_wake.clear()
+            await self.deliver()
+            wake = self.deliverer.next_wake(now_utc())
+            timeout = None if wake is None else max(0.0, (wake - now_utc()).total_seconds())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._deliver_wake.wait(), timeout)
+
+    # -- watching and reconciling ---------------------------------------------------------
+
+    def _watch_plan(self) -> dict[Path, list[str]]:
+        plan: dict[Path, list[str]] = {}
+        for source in self.sources.values():
+            for path in source.watch_paths():
+                if path.exists():
+                    plan.setdefault(path.resolve(), []).append(source.name)
+        return plan
+
+    def _relevant(self, path: Path) -> list[str]:
+        names = []
+        for root, sources in (self._watcher.plan if self._watcher else {}).items():
+            if path == root or root in path.parents:
+                for name in sources:
+                    source = self.sources.get(name)
+                    if source is not None and _relevant(source, path):
+                        names.append(name)
+        return names
+
+    def _on_change(self, paths: set[Path]) -> None:
+        if self.paths.config_file.resolve() in paths:
+            self._spawn(self.reload("the config file changed"))
+        names = {name for path in paths for name in self._relevant(path)}
+        for name in sorted(names):
+            self._spawn(self.scan(name))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.append(task)
+        task.add_done_callback(self._tasks.remove)
+
+    async def _restart_watcher(self) -> None:
+        plan = self._watch_plan()
+        if self._watcher is not None and self._watcher.plan == plan:
+            return
+        if self._watcher is not None:
+            await self._watcher.stop()
+        self._watcher = Watcher(
+            plan,
+            self.paths.config_file,
+            self._on_change,
+            self._on_watch_error,
+            is_relevant=self._relevant,
+        )
+        self._watcher.start()
+        log.debug("watching %d paths", len(plan))
+
+    def _on_watch_error(self, error: BaseException) -> None:
+        log.warning("the file watcher stopped (%s); reconciling and restarting it", error)
+        self._spawn(self._reconcile())
+
+    async def _reconcile(self) -> None:
+        await self.scan_all()
+        await self._restart_watcher()
+
+    async def _reconcile_loop(self) -> None:
+        interval = self.config.settings.reconcile_minutes * 60
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), interval)
+            except TimeoutError:
+                await self._reconcile()
+
+    # -- reloading and stopping -----------------------------------------------------------
+
+    async def reload(self, why: str) -> None:
+        sd_notify(f"RELOADING=1\nMONOTONIC_USEC={time.monotonic_ns() // 1000}")
+        try:
+            config, sources = await in_thread(self._load)
+        except ConfigError as exc:
+            log.error("%s, but the new config is invalid; keeping the old one: %s", why, exc)
+            sd_notify("READY=1")
+            return
+        self.config = config
+        self.sources = {s.name: s for s in sources}
+        self.notifier = self._make_notifier()
+        self.deliverer = self._make_deliverer()
+        await in_thread(self.notifier.prepare)
+        log.info("%s: config reloaded, %d sources", why, len(self.sources))
+        sd_notify("READY=1")
+        await self._reconcile()
+        self._deliver_wake.set()
+
+    def stop(self) -> None:
+        if not self._stopping.is_set():
+            log.info("stopping")
+            sd_notify("STOPPING=1")
+            self._stopping.set()
+            self._deliver_wake.set()
+
+    async def _watchdog(self, interval: float) -> None:
+        while not self._stopping.is_set():
+            sd_notify("WATCHDOG=1")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), interval)
+
+    # -- running --------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Scan every source, deliver everything due (bursts need not wait), exit."""
+        problems = await in_thread(self.notifier.prepare)
+        for name, problem in problems.items():
+            log.warning("notification target %s: %s", name, problem)
+        await self.scan_all()
+        await self.deliver(
+            now_utc() + timedelta(seconds=self.config.settings.notify.coalesce_seconds)
+        )
+        failing = [
+            s.name for s in self.ledger.source_states() if s.name in self.sources and s.last_error
+        ]
+        return 1 if failing else 0
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload("SIGHUP")))
+        problems = await in_thread(self.notifier.prepare)
+        for name, problem in problems.items():
+            log.warning("notification target %s: %s", name, problem)
+        await self._restart_watcher()
+        await self.scan_all()
+        sd_notify("READY=1")
+        log.info(
+            "running: %d sources, %d notification targets",
+            len(self.sources),
+            len(self.notifier.targets),
+        )
+        background = [
+            loop.create_task(self._deliver_loop()),
+            loop.create_task(self._reconcile_loop()),
+        ]
+        interval = watchdog_interval()
+        if interval:
+            background.append(loop.create_task(self._watchdog(interval)))
+        await self._stopping.wait()
+        for task in background + list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*background, *list(self._tasks), return_exceptions=True)
+        if self._watcher is not None:
+            await self._watcher.stop()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
+        return 0
+
+
+def _relevant(source: Source, path: Path) -> bool:
+    try:
+        return bool(source.detector.is_relevant(path))
+    except Exception:  # a plugin bug here should not silence its source: scan to find out
+        return True
+
+
+def _reload(paths: Paths, plugins: Plugins) -> tuple[Config, list[Source]]:
+    config = load_config(paths.config_file)
+    return config, build_sources(config, plugins)

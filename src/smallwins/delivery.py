@@ -1,0 +1,141 @@
+"""The outbox deliverer: due moments to targets, bursts coalesced, quiet hours, backoff."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from smallwins import message
+from smallwins.config import NotifySettings
+from smallwins.ledger import Ledger, PendingDelivery
+from smallwins.moment import NOTIFY_TYPES
+from smallwins.notify import Notifier
+
+log = logging.getLogger("smallwins.delivery")
+
+# More messages than this waiting for one target (after an outage) are folded into one.
+BACKLOG_FOLD = 3
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """One message for one target, standing for one or more outbox rows."""
+
+    target: str
+    kind: str
+    category: str
+    title: str
+    body: str
+    outbox_ids: list[int]
+
+    @property
+    def notify_type(self) -> str:
+        return NOTIFY_TYPES.get(self.category, "info")
+
+
+class Deliverer:
+    def __init__(
+        self,
+        ledger: Ledger,
+        notifier: Notifier,
+        settings: NotifySettings,
+        zone: ZoneInfo,
+        *,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.ledger = ledger
+        self.notifier = notifier
+        self.settings = settings
+        self.zone = zone
+        self._jitter = jitter
+
+    def quiet_until(self, now: datetime) -> datetime | None:
+        """When the current quiet hours end, or None outside them."""
+        quiet = self.settings.quiet_hours
+        local = now.astimezone(self.zone)
+        if quiet is None or not quiet.contains(local):
+            return None
+        return quiet.ends_after(local)
+
+    def next_wake(self, now: datetime) -> datetime | None:
+        due = self.ledger.next_due(self.notifier.names)
+        if due is None:
+            return None
+        quiet = self.quiet_until(max(due, now))
+        return quiet if quiet is not None else due
+
+    def plan(self, now: datetime) -> dict[str, list[Outgoing]]:
+        """The messages to send now, per target: bursts coalesced, backlogs folded."""
+        if self.quiet_until(now) is not None:
+            return {}
+        per_target: dict[str, list[PendingDelivery]] = {}
+        for row in self.ledger.due(now, self.notifier.names):
+            per_target.setdefault(row.target, []).append(row)
+        return {target: self._compose(target, rows) for target, rows in per_target.items()}
+
+    def _compose(self, target: str, rows: list[PendingDelivery]) -> list[Outgoing]:
+        groups: dict[str, list[PendingDelivery]] = {}
+        for row in rows:
+            key = row.moment.group or f"moment:{row.moment.id}"
+            groups.setdefault(key, []).append(row)
+        outgoing = []
+        for members in groups.values():
+            first = members[0].moment
+            if len(members) > 1 and first.kind == "celebration":
+                title, body = message.burst([m.moment.payload for m in members])
+                kind = "burst"
+            else:
+                title, body, kind = first.title, first.message, first.kind
+            outgoing.append(
+                Outgoing(target, kind, first.category, title, body, [m.outbox_id for m in members])
+            )
+        if len(outgoing) > BACKLOG_FOLD:
+            title, body = message.backlog([(o.title, o.body) for o in outgoing])
+            categories = {o.category for o in outgoing}
+            category = categories.pop() if len(categories) == 1 else "celebration"
+            ids = [oid for o in outgoing for oid in o.outbox_ids]
+            outgoing = [Outgoing(target, "backlog", category, title, body, ids)]
+        return outgoing
+
+    def send(self, outgoing: Outgoing, now: datetime) -> bool:
+        """Send one message (blocking); mark its rows sent, or back the target off."""
+        title, body = message.finish(
+            outgoing.kind, outgoing.title, outgoing.body, plain=self.settings.plain
+        )
+        result = self.notifier.send(outgoing.target, title, body, outgoing.notify_type)
+        if result.ok:
+            self.ledger.mark_sent(outgoing.outbox_ids, outgoing.target)
+            log.debug("sent %r to %s", title, outgoing.target)
+            return True
+        failures = self.ledger.target_failures(outgoing.target) + 1
+        delay = self.backoff(failures)
+        self.ledger.mark_failed(
+            outgoing.outbox_ids, outgoing.target, result.error or "failed", now + delay
+        )
+        log.warning(
+            "could not notify %s (attempt %d): %s; next try in %.0f s",
+            outgoing.target,
+            failures,
+            result.error,
+            delay.total_seconds(),
+        )
+        return False
+
+    def backoff(self, failures: int) -> timedelta:
+        """Exponential backoff with jitter, capped: an hour down costs about ten attempts."""
+        base = self.settings.retry_initial_seconds * 2 ** min(failures - 1, 30)
+        capped = min(base, self.settings.retry_max_seconds)
+        return timedelta(seconds=capped * (0.8 + 0.4 * self._jitter()))
+
+    def deliver_target(self, messages: list[Outgoing], now: datetime) -> int:
+        """Send a target's messages in order, stopping at its first failure."""
+        sent = 0
+        for outgoing in messages:
+            if not self.send(outgoing, now):
+                break
+            sent += 1
+        return sent

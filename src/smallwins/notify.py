@@ -1,0 +1,160 @@
+"""Sending through Apprise: one object per target, built once, errors without secrets."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from smallwins.redact import REDACTOR, register_url
+
+if TYPE_CHECKING:
+    from smallwins.config import Target
+
+log = logging.getLogger("smallwins.notify")
+
+TERMINAL = "terminal"
+DESKTOP_SCHEMES = {
+    "dbus": "dbus-python",
+    "kde": "dbus-python",
+    "qt": "dbus-python",
+    "glib": "PyGObject",
+    "gio": "PyGObject",
+    "gnome": "PyGObject",
+}
+DESKTOP_FIX = (
+    "install the desktop extra: pip install 'smallwins[desktop]' "
+    "(on Debian/Ubuntu first: apt install libdbus-1-dev libglib2.0-dev pkg-config)"
+)
+
+
+def quiet_library_loggers() -> None:
+    """Apprise and urllib3 log URLs and payloads at DEBUG; their lines never reach our logs."""
+    for name in ("apprise", "urllib3", "requests"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.CRITICAL + 1)
+        logger.propagate = False
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    ok: bool
+    error: str | None = None
+
+
+def _scheme(url: str) -> str:
+    return url.split("://", 1)[0].lower() if "://" in url else ""
+
+
+def unusable_reason(url: str) -> str:
+    """Why Apprise refused ``url``, and the fix."""
+    scheme = _scheme(url)
+    if scheme in DESKTOP_SCHEMES:
+        return f"{scheme}:// cannot load here: {DESKTOP_SCHEMES[scheme]} is missing; {DESKTOP_FIX}"
+    if not scheme:
+        return "not a URL: Apprise URLs look like scheme://..., e.g. ntfy://ntfy.sh/my-topic"
+    return f"Apprise does not accept this {scheme}:// URL; check it against the Apprise docs"
+
+
+def _apprise(url: str, storage: Path | None) -> tuple[Any, str | None]:
+    import apprise
+
+    asset = apprise.AppriseAsset(
+        app_id="smallwins",
+        app_desc="smallwins",
+        storage_path=str(storage) if storage else None,
+        storage_mode="auto" if storage else "memory",
+    )
+    ap = apprise.Apprise(asset=asset)
+    if not ap.add(url):
+        return None, unusable_reason(url)
+    return ap, None
+
+
+def _outcome(result: Any) -> SendResult:
+    if bool(result):
+        return SendResult(True)
+    errors = []
+    for service in result:
+        for entry in service.logs():
+            if entry.level >= logging.WARNING:
+                errors.append(str(entry.message))
+    status = getattr(result.status, "name", str(result.status)).lower()
+    text = errors[-1] if errors else status
+    return SendResult(False, REDACTOR.redact(text)[:300])
+
+
+def send_one(
+    url: str, title: str, body: str, notify_type: str, *, timeout: float = 30.0
+) -> tuple[bool, str | None]:
+    """Send one message to one URL now; returns (ok, error)."""
+    quiet_library_loggers()
+    register_url(url)
+    ap, error = _apprise(url, None)
+    if ap is None:
+        return False, error
+    outcome = _outcome(ap.notify(body=body, title=title, notify_type=notify_type, timeout=timeout))
+    return outcome.ok, outcome.error
+
+
+class Notifier:
+    """The configured targets, each with its Apprise object built once (a slow first add)."""
+
+    def __init__(
+        self,
+        targets: tuple[Target, ...],
+        *,
+        storage: Path | None = None,
+        timeout: float = 30.0,
+        echo: Callable[[str], None] | None = None,
+    ) -> None:
+        quiet_library_loggers()
+        self.targets = {t.name: t for t in targets}
+        self.timeout = timeout
+        self._storage = storage
+        self._apprise: dict[str, Any] = {}
+        self._echo = echo or (lambda line: print(line, file=sys.stdout, flush=True))
+        for target in targets:
+            register_url(target.url.get_secret_value())
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.targets) or [TERMINAL]
+
+    def names_for(self, category: str) -> list[str]:
+        """Targets that take a moment of ``category``; the terminal when none is configured."""
+        if not self.targets:
+            return [TERMINAL]
+        return [name for name, target in self.targets.items() if target.wants(category)]
+
+    def prepare(self) -> dict[str, str]:
+        """Build every target's Apprise object now; returns the targets that cannot load."""
+        problems = {}
+        for name, target in self.targets.items():
+            if name in self._apprise:
+                continue
+            ap, error = _apprise(target.url.get_secret_value(), self._storage)
+            if ap is None:
+                problems[name] = error or "cannot load"
+            else:
+                self._apprise[name] = ap
+        return problems
+
+    def send(self, name: str, title: str, body: str, notify_type: str) -> SendResult:
+        """Send to one target; blocking (run it off the event loop)."""
+        if name == TERMINAL:
+            self._echo(f"{title}\n  {body}")
+            return SendResult(True)
+        if name not in self.targets:
+            return SendResult(False, "no such target in the config")
+        if name not in self._apprise:
+            problems = self.prepare()
+            if name in problems:
+                return SendResult(False, problems[name])
+        result = self._apprise[name].notify(
+            body=body, title=title, notify_type=notify_type, timeout=self.timeout
+        )
+        return _outcome(result)
