@@ -300,8 +300,17 @@ def find_line(text: str, loc: tuple[str | int, ...]) -> int | None:
     return best[1] if best else None
 
 
-def _toml_error_line(exc: tomllib.TOMLDecodeError) -> str:
-    return str(exc)
+def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """``file:line: what``; tomllib only puts the line in its message text."""
+    message = str(exc)
+    match = re.search(r"\s*\(at line (\d+), column \d+\)$", message)
+    if match:
+        line = int(match[1])
+        message = message[: match.start()]
+    else:
+        line = max(1, len(text.splitlines()))
+        message = re.sub(r"\s*\(at end of document\)$", " at the end of the file", message)
+    return f"{path}:{line}: TOML syntax error: {message}"
 
 
 def load_config(path: Path) -> Config:
@@ -325,8 +334,8 @@ def load_config(path: Path) -> Config:
             tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
-                f"{path}: TOML syntax error: {_toml_error_line(exc)}\n"
-                "Fix that line; `smallwins check-config` checks the file again."
+                _toml_error(path, text, exc)
+                + "\nFix that line; `smallwins check-config` checks the file again."
             ) from None
 
     class FileSettings(Settings):

@@ -75,7 +75,7 @@ def load_plugins(
     """Build the plugin manager and load every plugin, each on its own.
 
     ``load_env`` is the value of ``SMALLWINS_LOAD_PLUGINS`` (read from the environment when not
-    given): a comma list of plugin names to load, or empty for none.
+    given): a comma list of installed plugins to load, or empty for none of them.
     """
     if load_env is None:
         load_env = os.environ.get("SMALLWINS_LOAD_PLUGINS")
@@ -85,10 +85,12 @@ def load_plugins(
     disabled_set = set(disabled)
 
     def wanted(name: str) -> bool:
+        # SMALLWINS_LOAD_PLUGINS picks among installed plugins; a plugins_dir is chosen in the
+        # config itself, so only disabled_plugins applies to its files.
         bare = name.removeprefix(LOCAL_PREFIX)
         if name in disabled_set or bare in disabled_set:
             return False
-        return allowed is None or name in allowed or bare in allowed
+        return allowed is None or name.startswith(LOCAL_PREFIX) or name in allowed
 
     pm = pluggy.PluginManager("smallwins")
     pm.add_hookspecs(hookspecs)

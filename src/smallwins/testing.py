@@ -1,14 +1,14 @@
 """Helpers for testing detectors: a temporary ledger, a scan context, one scan at a time.
 
-    from smallwins.testing import Harness, scan_once
+from smallwins.testing import Harness, scan_once
 
-    result = scan_once(ReadingLog, {"path": str(log_file)})
-    assert [w.title for w in result.wins] == ["Dune"]
+result = scan_once(ReadingLog, {"path": str(log_file)})
+assert [w.title for w in result.wins] == ["Dune"]
 
-    with Harness(tmp_path) as harness:
-        harness.add_source("reading", ReadingLog, {"path": str(log_file)})
-        assert len(harness.scan("reading")) == 1
-        assert harness.scan("reading") == []          # scanning twice adds nothing
+with Harness(tmp_path) as harness:
+    harness.add_source("reading", ReadingLog, {"path": str(log_file)})
+    assert len(harness.scan("reading")) == 1
+    assert harness.scan("reading") == []          # scanning twice adds nothing
 """
 
 from __future__ import annotations

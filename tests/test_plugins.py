@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+import asyncio
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from smallwins.config import load_config
+from smallwins.daemon import Daemon
+from smallwins.ledger import Ledger
+from smallwins.paths import resolve_paths
+from smallwins.plugins import load_plugins
+from smallwins.source import build_sources
+
+DETECTORS = """
+import time
+from datetime import UTC, datetime
+from smallwins import Detector, DetectorOptions, Win, hookimpl
+
+class Options(DetectorOptions):
+    count: int = 2
+
+class Good(Detector):
+    name = "good"
+    Options = Options
+    def scan(self, context):
+        context.save_cursor({"n": self.options.count})
+        for i in range(self.options.count):
+            yield Win(key=f"g{i}", title=f"good {i}", occurred_at=datetime.now(UTC))
+
+class Raises(Detector):
+    name = "raises"
+    def scan(self, context):
+        raise RuntimeError("detector bug")
+
+class Hangs(Detector):
+    name = "hangs"
+    def scan(self, context):
+        time.sleep(30)
+        return []
+
+class Junk(Detector):
+    name = "junk"
+    def scan(self, context):
+        yield "not a win"
+        yield Win(key="", title="no key", occurred_at=datetime.now(UTC))
+        yield Win(key="naive", title="naive time", occurred_at=datetime(2026, 1, 1))
+        yield Win(key="ok", title="fine", occurred_at=datetime.now(UTC))
+
+@hookimpl
+def register_detectors(register):
+    for cls in (Good, Raises, Hangs, Junk):
+        register(cls)
+"""
+
+
+def write_plugin(folder: Path, name: str, text: str, mode: int = 0o644) -> Path:
+    folder.mkdir(mode=0o755, exist_ok=True)
+    os.chmod(folder, 0o755)
+    path = folder / name
+    path.write_text(textwrap.dedent(text))
+    os.chmod(path, mode)
+    return path
+
+
+def test_plugins_dir_loads_and_broken_import_is_skipped(tmp_path: Path) -> None:
+    folder = tmp_path / "plugins"
+    write_plugin(folder, "mine.py", DETECTORS)
+    write_plugin(folder, "broken.py", "import no_such_module_anywhere\n")
+    plugins = load_plugins(folder, load_env="")
+    assert set(plugins.detectors) == {"good", "raises", "hangs", "junk"}
+    assert plugins.detector_plugin["good"] == "local:mine"
+    (failure,) = plugins.failures
+    assert failure.plugin == "local:broken"
+    assert "no_such_module_anywhere" in failure.message
+
+
+def test_world_writable_plugin_is_refused_with_the_fix(tmp_path: Path) -> None:
+    folder = tmp_path / "plugins"
+    path = write_plugin(folder, "mine.py", DETECTORS, mode=0o666)
+    plugins = load_plugins(folder, load_env="")
+    assert plugins.detectors == {}
+    (failure,) = plugins.failures
+    assert f"chmod go-w {path}" in failure.message
+    os.chmod(folder, 0o777)
+    os.chmod(path, 0o644)
+    plugins = load_plugins(folder, load_env="")
+    assert plugins.detectors == {}
+    assert f"chmod go-w {folder}" in plugins.failures[0].message
+
+
+def test_load_env_and_disabled_choose_plugins(tmp_path: Path) -> None:
+    folder = tmp_path / "plugins"
+    write_plugin(folder, "mine.py", DETECTORS)
+    assert "git" in load_plugins(None).detectors
+    assert load_plugins(None, load_env="").detectors == {}
+    assert set(load_plugins(folder, load_env="git").detectors) >= {"good", "git"}
+    assert load_plugins(folder, ["mine", "git"]).detectors == {}
+
+
+def test_misspelt_hook_is_reported(tmp_path: Path) -> None:
+    folder = tmp_path / "plugins"
+    write_plugin(
+        folder,
+        "typo.py",
+        "from smallwins import hookimpl\n@hookimpl\ndef register_detector(register):\n    pass\n",
+    )
+    plugins = load_plugins(folder, load_env="")
+    assert "unknown hook" in plugins.failures[0].message
+
+
+def test_raising_hanging_and_junk_detectors_do_not_stop_the_others(
+    home: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "plugins"
+    write_plugin(folder, "mine.py", DETECTORS)
+    (home / "config.toml").write_text(
+        textwrap.dedent(
+            f"""
+            plugins_dir = "{folder}"
+            scan_timeout_seconds = 1
+            [sources.good]
+            detector = "good"
+            count = 3
+            [sources.raises]
+            detector = "raises"
+            [sources.hangs]
+            detector = "hangs"
+            [sources.junk]
+            detector = "junk"
+            """
+        )
+    )
+    paths = resolve_paths()
+    config = load_config(paths.config_file)
+    plugins = load_plugins(config.settings.plugins_dir, load_env="")
+    sources = build_sources(config, plugins)
+    with Ledger(paths.ledger_file) as ledger:
+        daemon = Daemon(paths, config, plugins, sources, ledger)
+        for _ in range(3):  # the third failure in a row pauses a source
+            assert asyncio.run(daemon.run_once()) == 1
+        states = {s.name: s for s in ledger.source_states()}
+        assert states["good"].wins == 3 and states["good"].last_error is None
+        assert states["junk"].wins == 1
+        assert "3 invalid wins" in states["junk"].problems[-1]
+        assert "detector bug" in (states["raises"].last_error or "")
+        assert states["raises"].paused_until is not None
+        assert "longer than 1 s" in (states["hangs"].last_error or "")
+    assert "yielded an invalid win" in caplog.text
