@@ -5,6 +5,8 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from smallwins import Win
 from smallwins.ledger import MIGRATIONS, Ledger
 from smallwins.moment import Moment
@@ -57,7 +59,7 @@ def test_a_failing_moment_rolls_back_the_wins_and_cursor(tmp_path: Path) -> None
         raise RuntimeError("boom")
 
     with Ledger(tmp_path / "l.sqlite3") as ledger:
-        try:
+        with pytest.raises(RuntimeError):
             ledger.record(
                 "code",
                 "git",
@@ -67,8 +69,6 @@ def test_a_failing_moment_rolls_back_the_wins_and_cursor(tmp_path: Path) -> None
                 day_starts_at=time(4),
                 moments_for=broken,
             )
-        except RuntimeError:
-            pass
         assert ledger.count_wins() == 0
         assert ledger.cursor("code") is None
 
