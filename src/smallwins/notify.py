@@ -32,11 +32,16 @@ DESKTOP_FIX = (
 
 
 def quiet_library_loggers() -> None:
-    """Apprise and urllib3 log URLs and payloads at DEBUG; their lines never reach our logs."""
+    """Apprise and urllib3 log URLs and payloads at DEBUG; their lines never reach our logs.
+
+    Apprise's own warnings stay on (not propagated): each send's result carries them, and
+    that is where a failure's reason comes from."""
     for name in ("apprise", "urllib3", "requests"):
         logger = logging.getLogger(name)
-        logger.setLevel(logging.CRITICAL + 1)
+        logger.setLevel(logging.WARNING)
         logger.propagate = False
+        if not logger.handlers:
+            logger.addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,10 @@ def _outcome(result: Any) -> SendResult:
     errors = []
     for service in result:
         for entry in service.logs():
-            if entry.level >= logging.WARNING:
+            level = entry.level
+            if isinstance(level, str):  # Apprise 2.x gives the level's name
+                level = logging.getLevelName(level)
+            if isinstance(level, int) and level >= logging.WARNING:
                 errors.append(str(entry.message))
     status = getattr(result.status, "name", str(result.status)).lower()
     text = errors[-1] if errors else status

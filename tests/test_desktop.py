@@ -1,0 +1,119 @@
+"""End to end: a celebration sent through Apprise's dbus:// reaches a real notification daemon.
+
+The rig (tests/desktop.py) runs Xvfb, a private session bus and dunst; these tests skip with
+the missing package's name when those are not installed (`.ci/desktop-deps`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.desktop import DesktopSession, desktop_session
+
+pytestmark = pytest.mark.desktop
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+# Sending happens in a child process because dbus:// keeps the first session bus a process
+# used: from the pytest process, every test after the first would talk to a dead bus.
+SEND = """\
+import json, sys
+from smallwins.notify import send_one
+url, title, body, notify_type, timeout = sys.argv[1:]
+ok, error = send_one(url, title, body, notify_type, timeout=float(timeout))
+print(json.dumps({"ok": ok, "error": error}))
+"""
+
+# A hang here is the bug the no-daemon test looks for; this only stops a hung child from
+# hanging the whole run.
+CHILD_LIMIT = 60.0
+
+
+def send_in_child(
+    session: DesktopSession,
+    title: str,
+    body: str,
+    *,
+    notify_type: str = "success",
+    timeout: float = 10.0,
+) -> tuple[dict[str, Any], float]:
+    """Run send_one("dbus://", ...) in a fresh interpreter on the session's bus.
+
+    Returns the child's {"ok", "error"} and the wall time the child took.
+    """
+    env = dict(session.env)
+    # The checkout's code, whether or not the package is installed in this venv.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+    argv = [sys.executable, "-c", SEND, "dbus://", title, body, notify_type, str(timeout)]
+    start = time.monotonic()
+    try:
+        proc = subprocess.run(
+            argv, env=env, capture_output=True, text=True, timeout=CHILD_LIMIT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"sending hung for more than {CHILD_LIMIT}s\n{session.logs()}")
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, f"sender crashed:\n{proc.stderr}\n{session.logs()}"
+    return json.loads(proc.stdout.strip().splitlines()[-1]), elapsed
+
+
+def test_celebration_reaches_dunst() -> None:
+    # A unique title, so a notification from anything else can never pass for ours.
+    title = f"Small win: 5-day streak {uuid.uuid4().hex[:8]}"
+    body = "Meditated 5 days in a row. Ünïcödé and 🎉 survive the trip"
+    with desktop_session() as session:
+        result, _ = send_in_child(session, title, body)
+        assert result == {"ok": True, "error": None}, session.logs()
+        history = session.history()
+
+    assert len(history) == 1, history
+    received = history[0]
+    assert received["summary"] == title
+    assert received["body"] == body
+    assert received["appname"] == "smallwins"
+    # dunst draws critical notifications red and keeps them up until clicked away: wrong
+    # for a celebration.
+    assert received["urgency"] != "CRITICAL", received
+    assert received["urgency"] == "NORMAL", received
+
+
+def test_no_notification_daemon_fails_fast() -> None:
+    with desktop_session(notification_daemon=False) as session:
+        result, elapsed = send_in_child(session, "Small win", "nobody is listening", timeout=5.0)
+
+    assert result["ok"] is False, result
+    assert result["error"], result
+    # The child's own start-up (Python + Apprise loading its plugins) is most of this.
+    assert elapsed < 5.0, f"took {elapsed:.1f}s to report {result['error']!r}"
+
+
+def test_rig_reads_urgency_back() -> None:
+    # Guards the test above against passing by accident: the rig must be able to see a
+    # critical notification as critical.
+    if shutil.which("notify-send") is None:
+        pytest.skip("libnotify-bin not installed (notify-send not on PATH): run .ci/desktop-deps")
+    with desktop_session() as session:
+        for urgency in ("low", "normal", "critical"):
+            subprocess.run(
+                ["notify-send", "-a", "rig", "-u", urgency, f"u-{urgency}", "body"],
+                env=session.env,
+                check=True,
+                timeout=10,
+            )
+        history = session.history()
+
+    assert [(n["summary"], n["urgency"]) for n in history] == [
+        ("u-low", "LOW"),
+        ("u-normal", "NORMAL"),
+        ("u-critical", "CRITICAL"),
+    ]
