@@ -3,6 +3,8 @@
 This module is the public API for plugins: import from ``smallwins`` only.
 """
 
+from pydantic import Field, field_validator
+
 from smallwins.detector import Detector, DetectorOptions, Problem, ScanContext
 from smallwins.errors import DetectorError, SmallwinsError
 from smallwins.hookspecs import hookimpl
@@ -12,10 +14,12 @@ __all__ = [
     "Detector",
     "DetectorError",
     "DetectorOptions",
+    "Field",
     "Problem",
     "ScanContext",
     "SmallwinsError",
     "Win",
+    "field_validator",
     "hookimpl",
 ]
 __version__ = "0.1.0"

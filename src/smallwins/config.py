@@ -174,6 +174,7 @@ class Settings(BaseSettings):
     ledger: Path | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     reconcile_minutes: float = Field(5.0, gt=0)
+    watcher: Literal["auto", "inotify", "watchfiles"] = "auto"
     scan_timeout_seconds: float = Field(120.0, gt=0)
     notify: NotifySettings = NotifySettings()
     sources: dict[str, SourceSettings] = {}
@@ -351,7 +352,7 @@ def load_config(path: Path) -> Config:
 
 
 def _format_validation(path: Path, text: str | None, exc: ValidationError) -> str:
-    errors = exc.errors()
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = tuple(part for part in first["loc"] if part not in ("function-after",))
     message = str(first["msg"]).removeprefix("Value error, ")

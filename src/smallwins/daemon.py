@@ -307,9 +307,10 @@ class Daemon:
             self._on_change,
             self._on_watch_error,
             is_relevant=self._relevant,
+            backend=self.config.settings.watcher,
         )
         self._watcher.start()
-        log.debug("watching %d paths", len(plan))
+        log.debug("watching %d paths with %s", len(plan), self._watcher.backend)
 
     def _on_watch_error(self, error: BaseException) -> None:
         log.warning("the file watcher stopped (%s); reconciling and restarting it", error)

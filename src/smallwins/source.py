@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -56,11 +57,16 @@ def build_sources(config: Config, plugins: Plugins) -> list[Source]:
         try:
             options = detector_cls.Options(**settings.options())
         except ValidationError as exc:
-            error = exc.errors()[0]
+            # A typo also makes the intended key "missing": name the typo first.
+            errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+            error = errors[0]
             loc = ("sources", name, *[str(p) for p in error["loc"]])
             if error["type"] == "extra_forbidden":
-                fields = ", ".join(sorted(detector_cls.Options.model_fields)) or "none"
-                text = f"unknown key for the {settings.detector} detector (it knows: {fields})"
+                fields = sorted(detector_cls.Options.model_fields)
+                close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                known = ", ".join(fields) or "none"
+                text = f"unknown key for the {settings.detector} detector; {hint}it knows: {known}"
             elif error["type"] == "missing":
                 text = f"the {settings.detector} detector needs this key"
             else:

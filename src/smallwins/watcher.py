@@ -1,10 +1,15 @@
-"""File watching with watchfiles. Changes are hints that a scan may find something, never
-the truth: the daemon reconciles by scanning from the cursor anyway."""
+"""File watching. Changes are hints that a scan may find something, never the truth: the
+daemon reconciles by scanning from the cursors anyway.
+
+On Linux the kernel's inotify is read straight from its descriptor on the asyncio loop, so an
+idle daemon costs nothing; elsewhere (or if inotify cannot be used) watchfiles does the work.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,13 +19,15 @@ log = logging.getLogger("smallwins.watcher")
 # watchfiles yields a batch once no new change came for STEP ms; DEBOUNCE caps a batch.
 STEP_MS = 50
 DEBOUNCE_MS = 400
+BACKENDS = ("auto", "inotify", "watchfiles")
 
 
 class Watcher:
     """Watches the sources' paths (recursively) and the config file's folder (not).
 
-    watchfiles' default filter drops everything under ``.git``; this one asks each source's
-    detector instead, through ``is_relevant``.
+    ``is_relevant`` says which sources care about a path; it filters events and, for
+    folders, decides whether to watch below them. (watchfiles' default filter would drop
+    everything under ``.git``, where git keeps the refs a commit changes.)
     """
 
     def __init__(
@@ -31,16 +38,29 @@ class Watcher:
         on_error: Callable[[BaseException], None],
         *,
         is_relevant: Callable[[Path], list[str]],
+        backend: str = "auto",
     ) -> None:
         self.plan = plan
         self.config_file = config_file.expanduser().resolve()
+        self.backend = backend
         self._on_change = on_change
         self._on_error = on_error
         self._is_relevant = is_relevant
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._inotify: Any = None
 
     def start(self) -> None:
+        if self.backend in ("auto", "inotify") and sys.platform.startswith("linux"):
+            try:
+                self._start_inotify()
+                return
+            except OSError as exc:
+                log.warning("inotify cannot be used (%s); watching with watchfiles", exc)
+                if self._inotify is not None:
+                    self._inotify.close()
+                    self._inotify = None
+        self.backend = "watchfiles"
         loop = asyncio.get_running_loop()
         if self.plan:
             self._tasks.append(loop.create_task(self._watch(list(self.plan), recursive=True)))
@@ -49,18 +69,41 @@ class Watcher:
                 loop.create_task(self._watch([self.config_file.parent], recursive=False))
             )
 
+    def _start_inotify(self) -> None:
+        from smallwins.inotify import Inotify
+
+        inotify = Inotify(
+            self._on_change,
+            lambda: self._on_error(OSError("inotify queue overflow")),
+            keep=self._keep_path,
+            descend=lambda folder: bool(self._is_relevant(folder)),
+        )
+        self._inotify = inotify
+        for root in self.plan:
+            if root.is_dir():
+                inotify.add(root, recursive=True)
+            elif root.parent.is_dir():
+                inotify.add(root.parent, recursive=False)
+        if self.config_file.parent.is_dir():
+            inotify.add(self.config_file.parent, recursive=False)
+        inotify.start()
+        self.backend = "inotify"
+
     async def stop(self) -> None:
         self._stop.set()
+        if self._inotify is not None:
+            self._inotify.close()
+            self._inotify = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
+    def _keep_path(self, path: Path) -> bool:
+        return path == self.config_file or bool(self._is_relevant(path))
+
     def _keep(self, _change: Any, path: str) -> bool:
-        candidate = Path(path)
-        if candidate == self.config_file:
-            return True
-        return bool(self._is_relevant(candidate))
+        return self._keep_path(Path(path))
 
     async def _watch(self, paths: list[Path], *, recursive: bool) -> None:
         from watchfiles import awatch

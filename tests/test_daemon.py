@@ -1,0 +1,231 @@
+"""End to end: the daemon as a subprocess, a real repository, a real HTTP receiver."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli_run import smallwins
+from tests.conftest import Repo
+from tests.daemon_proc import DaemonProcess, status_json, wins_json
+from tests.receiver import Receiver
+
+
+def write_config(home: Path, repo: Repo, receiver: Receiver, extra: str = "") -> None:
+    (home / "config.toml").write_text(
+        f"""
+[notify]
+urls = ["{receiver.url}"]
+coalesce_seconds = 0.5
+retry_initial_seconds = 0.3
+retry_max_seconds = 1
+{extra}
+[sources.code]
+detector = "git"
+repos = ["{repo.path}"]
+"""
+    )
+
+
+@pytest.fixture
+def daemons(home: Path, repo: Repo) -> Iterator[list[DaemonProcess]]:
+    started: list[DaemonProcess] = []
+    yield started
+    for proc in started:
+        proc.close()
+
+
+def start(daemons: list[DaemonProcess], home: Path, cwd: Path, *args: str) -> DaemonProcess:
+    proc = DaemonProcess(home, cwd, *args)
+    daemons.append(proc)
+    return proc
+
+
+def test_a_commit_is_celebrated_and_a_burst_is_one_message(
+    home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    repo.commit("Old work")
+    write_config(home, repo, receiver)
+    daemon = start(daemons, home, repo.path)
+    daemon.wait_ready()
+    (summary,) = receiver.wait_for(1)
+    assert "Found 1 past commit" in summary["message"]
+
+    made = time.time()
+    repo.commit("Add vdir support")
+    messages = receiver.wait_for(2, timeout=5)
+    assert len(messages) == 2, daemon.stderr
+    assert "Add vdir support" in messages[1]["message"]
+    assert messages[1]["type"] == "success"
+    assert messages[1]["received_at"] - made < 2.0
+
+    for n in range(5):
+        repo.commit(f"Rebased {n}")
+    messages = receiver.wait_for(3, timeout=5)
+    time.sleep(1.5)  # nothing more arrives: the five were one message
+    assert len(receiver.messages) == 3, [m["title"] for m in receiver.messages]
+    assert messages[2]["title"].endswith("5 commits in project")
+    assert daemon.stop() == 0
+    assert len(wins_json()) == 7
+
+
+def test_first_scan_of_a_long_history_is_one_summary(
+    home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    script = "".join(
+        f"echo {n} > f && git add f && git commit -qm 'Work {n}' && " for n in range(200)
+    )
+    os.system(f"cd {repo.path} && {script} true")
+    write_config(home, repo, receiver)
+    daemon = start(daemons, home, repo.path)
+    daemon.wait_ready()
+    receiver.wait_for(1)
+    time.sleep(1.5)
+    assert len(receiver.messages) == 1
+    assert "Found 200 past commits" in receiver.messages[0]["message"]
+    assert daemon.stop() == 0
+
+
+def test_kill_9_and_restart_lose_and_repeat_nothing(
+    home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    repo.commit("Before")
+    write_config(home, repo, receiver)
+    daemon = start(daemons, home, repo.path)
+    daemon.wait_ready()
+    receiver.wait_for(1)
+    repo.commit("During")
+    receiver.wait_for(2)
+    daemon.kill9()
+    repo.commit("While down")
+    again = start(daemons, home, repo.path)
+    again.wait_ready()
+    messages = receiver.wait_for(3)
+    time.sleep(1.5)
+    assert [m["message"] for m in receiver.messages].count(messages[2]["message"]) == 1
+    assert "While down" in messages[2]["message"]
+    assert len(receiver.messages) == 3
+    assert again.stop() == 0
+    keys = [w["key"] for w in wins_json()]
+    assert len(keys) == len(set(keys)) == 3
+
+
+def test_a_second_daemon_exits_75_naming_the_first(
+    home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    repo.commit()
+    write_config(home, repo, receiver)
+    first = start(daemons, home, repo.path)
+    first.wait_ready()
+    second = smallwins("run", cwd=repo.path, env=dict(os.environ))
+    assert second.returncode == 75
+    assert f"pid {first.proc.pid}" in second.stderr
+    report = status_json()
+    assert report["running"] is True and report["pid"] == first.proc.pid
+    assert first.stop() == 0
+    assert status_json()["running"] is False
+
+
+def test_endpoint_down_then_up_gets_the_message(
+    home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    repo.commit()
+    write_config(home, repo, receiver)
+    daemon = start(daemons, home, repo.path)
+    daemon.wait_ready()
+    receiver.wait_for(1)
+    receiver.mode = "down"
+    repo.commit("Landed while the endpoint was down")
+    time.sleep(4)
+    attempts_while_down = receiver.attempts - 1
+    assert 1 <= attempts_while_down <= 8, attempts_while_down  # backoff, not a busy loop
+    assert status_json()["outbox"]["pending"] == 1
+    receiver.mode = "up"
+    messages = receiver.wait_for(2, timeout=5)
+    assert "Landed while the endpoint was down" in messages[1]["message"]
+    assert daemon.stop() == 0
+
+
+def test_sighup_reloads_and_a_bad_config_keeps_the_old_one(
+    home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    repo.commit()
+    write_config(home, repo, receiver)
+    daemon = start(daemons, home, repo.path)
+    daemon.wait_ready()
+    receiver.wait_for(1)
+    (home / "config.toml").write_text("[notify\n")
+    daemon.wait_for_log("keeping the old one")
+    assert f"{home / 'config.toml'}:1" in daemon.stderr
+    repo.commit("Still celebrated")
+    assert "Still celebrated" in receiver.wait_for(2)[1]["message"]
+    write_config(home, repo, receiver, extra="plain = true")
+    daemon.wait_for_log("config reloaded")
+    os.kill(daemon.proc.pid, signal.SIGHUP)
+    daemon.wait_for_log("SIGHUP: config reloaded")
+    repo.commit("Plain now")
+    assert receiver.wait_for(3)[2]["title"] == "Small win in project"
+    started = time.monotonic()
+    assert daemon.stop() == 0
+    assert time.monotonic() - started < 5
+
+
+def test_no_secret_in_debug_logs_or_status(
+    home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    canary = "CanaryToken7731"
+    repo.commit()
+    (home / "config.toml").write_text(
+        f"""
+log_level = "DEBUG"
+[notify]
+urls = ["json://me:{canary}@127.0.0.1:{receiver.port}/hook/{canary}?+X-Key={canary}",
+        "json://127.0.0.1:9/{canary}"]
+retry_initial_seconds = 0.2
+[sources.code]
+detector = "git"
+repos = ["{repo.path}"]
+"""
+    )
+    daemon = start(daemons, home, repo.path)
+    daemon.wait_ready()
+    receiver.wait_for(1)
+    repo.commit("Secret-free")
+    receiver.wait_for(2)
+    time.sleep(1)
+    assert daemon.stop() == 0
+    done = smallwins("status", "--json", env=dict(os.environ))
+    assert "DEBUG" in daemon.stderr and "could not notify" in daemon.stderr
+    assert canary not in daemon.stderr
+    assert canary not in done.stdout
+    ledger = (home / "data" / "ledger.sqlite3").read_bytes()
+    assert canary.encode() not in ledger
+
+
+def test_no_config_watches_the_repository_it_started_in(
+    home: Path, repo: Repo, daemons: list[DaemonProcess]
+) -> None:
+    repo.commit("Past")
+    daemon = start(daemons, home, repo.path)
+    daemon.wait_ready()
+    assert "smallwins init" in daemon.stderr
+    assert f"watching {repo.path}" in daemon.stderr
+    repo.commit("Celebrate me in the terminal")
+    deadline = time.monotonic() + 5
+    while "Celebrate me" not in daemon.stdout and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "Celebrate me in the terminal" in daemon.stdout
+    assert daemon.stop(signal.SIGINT) == 0
+
+
+def test_no_config_and_no_repository_says_so(home: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = smallwins("run", "--once", cwd=empty, env=dict(os.environ))
+    assert done.returncode == 0
+    assert "not inside a git repository" in done.stderr
