@@ -229,3 +229,23 @@ def test_no_config_and_no_repository_says_so(home: Path, tmp_path: Path) -> None
     done = smallwins("run", "--once", cwd=empty, env=dict(os.environ))
     assert done.returncode == 0
     assert "not inside a git repository" in done.stderr
+
+
+@pytest.mark.parametrize("backend", ["inotify", "watchfiles"])
+def test_each_watcher_backend_sees_a_new_branch_folder(
+    backend: str, home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    repo.commit()
+    write_config(home, repo, receiver, extra="")
+    config = home / "config.toml"
+    config.write_text(f'watcher = "{backend}"\n' + config.read_text())
+    daemon = start(daemons, home, repo.path, "-v")
+    daemon.wait_ready()
+    assert f"with {backend}" in daemon.stderr
+    receiver.wait_for(1)
+    # refs/heads/feature/ does not exist yet: the watcher must follow the new folder.
+    repo.git("checkout", "-q", "-b", "feature/deep")
+    repo.commit("On a nested branch")
+    messages = receiver.wait_for(2, timeout=5)
+    assert "On a nested branch" in messages[1]["message"]
+    assert daemon.stop() == 0

@@ -1,0 +1,170 @@
+"""The command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.cli_run import smallwins
+from tests.conftest import Repo
+from tests.daemon_proc import DaemonProcess
+from tests.receiver import Receiver
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {**os.environ, **extra}
+
+
+def test_init_writes_a_config_that_loads_and_never_overwrites(home: Path, repo: Repo) -> None:
+    repo.commit()
+    done = smallwins("init", cwd=repo.path, env=env())
+    assert done.returncode == 0, done.stderr
+    config = home / "config.toml"
+    text = config.read_text()
+    assert text.startswith("# smallwins configuration")
+    data = tomllib.loads(text)
+    assert data["sources"]["code"]["authors"] == ["me@example.com"]
+    assert data["sources"]["code"]["detector"] == "git"
+    assert smallwins("check-config", cwd=repo.path, env=env()).returncode == 0
+    config.write_text("# mine\n")
+    again = smallwins("init", cwd=repo.path, env=env())
+    assert again.returncode == 1 and "--force" in again.stderr
+    assert config.read_text() == "# mine\n"
+    assert smallwins("init", "--force", cwd=repo.path, env=env()).returncode == 0
+    assert config.read_text() != "# mine\n"
+
+
+def test_wins_status_and_plugins_json_without_a_daemon(home: Path, repo: Repo) -> None:
+    first = repo.commit("First thing")
+    (home / "config.toml").write_text(
+        f'[sources.code]\ndetector = "git"\nrepos = ["{repo.path}"]\n'
+    )
+    assert smallwins("wins", "--json", env=env()).stdout.strip() == "[]"
+    assert smallwins("run", "--once", env=env()).returncode == 0
+    (win,) = json.loads(smallwins("wins", "--json", env=env()).stdout)
+    assert win["key"] == first
+    assert win["source"] == "code" and win["detector"] == "git" and win["kind"] == "commit"
+    assert win["title"] == "First thing"
+    assert win["occurred_at"].endswith("+00:00") and len(win["day"]) == 10
+    assert win["value"] == 1 and win["unit"] == "" and "git" in win["tags"]
+    assert json.loads(smallwins("wins", "--json", "--source", "nope", env=env()).stdout) == []
+    assert len(json.loads(smallwins("wins", "--json", "--since", "1d", env=env()).stdout)) == 1
+    bad = smallwins("wins", "--since", "yesterday-ish", env=env())
+    assert bad.returncode == 2 and "7d" in bad.stderr
+
+    report = json.loads(smallwins("status", "--json", env=env()).stdout)
+    assert report["running"] is False and report["pid"] is None
+    code = report["sources"]["code"]
+    assert code["wins"] == 1 and code["last_error"] is None and code["last_scan"]
+    assert report["outbox"] == {"pending": 0, "failed": 0}
+    assert "daemon: not running" in smallwins("status", env=env()).stdout
+
+    plugins = json.loads(smallwins("plugins", "--json", env=env()).stdout)
+    assert {"name": "git", "detectors": ["git"], "error": None} in plugins
+
+
+def test_a_failing_source_shows_in_status(home: Path, tmp_path: Path) -> None:
+    (home / "config.toml").write_text(
+        f'[sources.code]\ndetector = "git"\nrepos = ["{tmp_path / "missing"}"]\n'
+    )
+    done = smallwins("run", "--once", env=env())
+    assert done.returncode == 1
+    assert "missing" in done.stderr and "Traceback" not in done.stderr
+    report = json.loads(smallwins("status", "--json", env=env()).stdout)
+    assert "does not exist" in report["sources"]["code"]["last_error"]
+
+
+def test_notify_test_reports_each_target(home: Path, receiver: Receiver) -> None:
+    (home / "config.toml").write_text(
+        f'[notify]\nurls = ["{receiver.url}", "json://127.0.0.1:9/nothing-here"]\n'
+    )
+    done = smallwins("notify", "test", env=env())
+    assert done.returncode == 1
+    assert "target-1 (json://): ok" in done.stdout
+    assert "target-2 (json://): FAILED" in done.stdout
+    (message,) = receiver.wait_for(1)
+    assert message["type"] == "success" and "smallwins" in message["title"]
+
+
+def test_notify_test_names_the_desktop_fix(home: Path, tmp_path: Path) -> None:
+    (home / "config.toml").write_text('[notify]\nurls = ["glib://"]\n')
+    # An empty PYTHONPATH-only world where gi cannot be imported.
+    done = smallwins("notify", "test", env=env(PYTHONNOUSERSITE="1"))
+    try:
+        import gi  # noqa: F401
+    except ImportError:
+        assert done.returncode == 1
+        assert "smallwins[desktop]" in done.stdout
+    else:
+        pytest.skip("PyGObject is installed here, so glib:// loads")
+
+
+def test_service_install_print_and_write(home: Path, tmp_path: Path) -> None:
+    shown = smallwins("service", "install", "--print", env=env())
+    assert shown.returncode == 0
+    unit = shown.stdout
+    for line in (
+        "Type=notify",
+        "Restart=on-failure",
+        "RestartSec=5",
+        "RestartPreventExitStatus=75 78",
+        "WatchdogSec=",
+        "ExecReload=/bin/kill -HUP $MAINPID",
+        f"Environment=SMALLWINS_HOME={home}",
+    ):
+        assert line in unit
+    assert "-m smallwins run" in unit
+    xdg = tmp_path / "xdg"
+    written = smallwins("service", "install", env=env(XDG_CONFIG_HOME=str(xdg)))
+    assert written.returncode == 0
+    assert (xdg / "systemd" / "user" / "smallwins.service").read_text() == unit
+    assert "systemctl --user start smallwins.service" in written.stdout
+    assert "journalctl --user -u smallwins.service" in written.stdout
+
+
+def test_sd_notify_ready_watchdog_reloading_stopping(
+    home: Path, repo: Repo, tmp_path: Path
+) -> None:
+    repo.commit()
+    (home / "config.toml").write_text(
+        f'[sources.code]\ndetector = "git"\nrepos = ["{repo.path}"]\n'
+    )
+    address = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(address)
+        sock.settimeout(10)
+        daemon = DaemonProcess(
+            home, repo.path, env={"NOTIFY_SOCKET": address, "WATCHDOG_USEC": "400000"}
+        )
+        try:
+            seen: list[str] = []
+
+            def expect(word: str) -> None:
+                while not any(word in m for m in seen):
+                    seen.append(sock.recv(4096).decode())
+
+            expect("READY=1")
+            expect("WATCHDOG=1")
+            daemon.proc.send_signal(1)  # SIGHUP
+            expect("RELOADING=1")
+            daemon.proc.send_signal(15)
+            expect("STOPPING=1")
+            assert daemon.proc.wait(10) == 0
+        finally:
+            daemon.close()
+
+
+def test_trace_plugins_prints_hook_calls(home: Path) -> None:
+    done = smallwins("plugins", env=env(SMALLWINS_TRACE_PLUGINS="1"))
+    assert "[trace] register_detectors git" in done.stderr
+
+
+def test_help_lists_every_command() -> None:
+    out = smallwins("--help").stdout
+    for name in ("init", "run", "status", "wins", "plugins", "notify", "check-config", "service"):
+        assert name in out
