@@ -138,7 +138,7 @@ def test_raising_hanging_and_junk_detectors_do_not_stop_the_others(
     plugins = load_plugins(config.settings.plugins_dir, load_env="")
     sources = build_sources(config, plugins)
     with Ledger(paths.ledger_file) as ledger:
-        daemon = Daemon(paths, config, plugins, sources, ledger)
+        daemon = Daemon(paths, config, plugins, sources, ledger, load=lambda: (config, sources))
         for _ in range(3):  # the third failure in a row pauses a source
             assert asyncio.run(daemon.run_once()) == 1
         states = {s.name: s for s in ledger.source_states()}

@@ -75,12 +75,10 @@ def open_ledger(paths: Paths, config: Config) -> Ledger:
 
 def sources_for(paths: Paths, config: Config, plugins: Plugins, cwd: Path) -> list[Source]:
     """The configured sources; with no config file, the git repository we were started in."""
-    from smallwins.source import build_sources, default_sources
+    from smallwins.source import configured_sources
 
-    if not config.exists:
-        return default_sources(config, plugins, cwd)
     try:
-        return build_sources(config, plugins)
+        return configured_sources(config, plugins, cwd)
     except SmallwinsError as exc:
         fail(exc)
 
@@ -182,9 +180,10 @@ def run(once: bool, verbose: bool) -> None:
 
     def reload() -> tuple[Config, list[Source]]:
         from smallwins.config import load_config as load
+        from smallwins.source import configured_sources
 
         new = load(paths.config_file)
-        return new, sources_for_reload(new, plugins, cwd)
+        return new, configured_sources(new, plugins, cwd)
 
     daemon = Daemon(paths, config, plugins, sources, ledger, load=reload)
     try:
@@ -195,14 +194,6 @@ def run(once: bool, verbose: bool) -> None:
     sys.exit(code)
 
 
-def sources_for_reload(config: Config, plugins: Plugins, cwd: Path) -> list[Source]:
-    from smallwins.source import build_sources, default_sources
-
-    return (
-        build_sources(config, plugins) if config.exists else default_sources(config, plugins, cwd)
-    )
-
-
 def _explain_defaults(log: logging.Logger, paths: Paths, sources: list[Source], cwd: Path) -> None:
     log.info("no config at %s; using defaults (`smallwins init` writes one)", paths.config_file)
     if sources:
@@ -210,7 +201,7 @@ def _explain_defaults(log: logging.Logger, paths: Paths, sources: list[Source], 
             log.info(
                 "watching %s for commits by %s; celebrations print here",
                 source.detector.describe(),
-                ", ".join(getattr(source.detector.options, "authors", []) or ["your git email"]),
+                ", ".join(getattr(source.detector.options, "authors", []) or [_git_email(cwd)]),
             )
     else:
         log.info(
@@ -218,6 +209,15 @@ def _explain_defaults(log: logging.Logger, paths: Paths, sources: list[Source], 
             "start smallwins in a repository or run `smallwins init`",
             cwd,
         )
+
+
+def _git_email(cwd: Path) -> str:
+    import subprocess
+
+    done = subprocess.run(
+        ["git", "config", "user.email"], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() or "nobody yet (git config --global user.email you@example.com)"
 
 
 def _since(value: str | None) -> datetime | None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from smallwins.config import Config, load_config
+from smallwins.config import Config
 from smallwins.delivery import Deliverer
 from smallwins.detector import ScanContext
 from smallwins.errors import ConfigError, DetectorError
@@ -22,7 +22,7 @@ from smallwins.notify import Notifier
 from smallwins.paths import Paths
 from smallwins.plugins import Plugins
 from smallwins.scan import ScanResult, run_scan
-from smallwins.source import Source, build_sources, moments_for_wins
+from smallwins.source import Source, moments_for_wins
 from smallwins.systemd import sd_notify, watchdog_interval
 from smallwins.watcher import Watcher
 
@@ -77,14 +77,14 @@ class Daemon:
         sources: list[Source],
         ledger: Ledger,
         *,
-        load: Callable[[], tuple[Config, list[Source]]] | None = None,
+        load: Callable[[], tuple[Config, list[Source]]],
     ) -> None:
         self.paths = paths
         self.config = config
         self.plugins = plugins
         self.sources = {s.name: s for s in sources}
         self.ledger = ledger
-        self._load = load or (lambda: _reload(paths, plugins))
+        self._load = load
         self._stopping = asyncio.Event()
         self._deliver_wake = asyncio.Event()
         self._scanning: dict[str, asyncio.Future[ScanResult]] = {}
@@ -416,8 +416,3 @@ def _relevant(source: Source, path: Path) -> bool:
         return bool(source.detector.is_relevant(path))
     except Exception:  # a plugin bug here should not silence its source: scan to find out
         return True
-
-
-def _reload(paths: Paths, plugins: Plugins) -> tuple[Config, list[Source]]:
-    config = load_config(paths.config_file)
-    return config, build_sources(config, plugins)

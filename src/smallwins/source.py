@@ -188,7 +188,12 @@ def _summary(source: Source, wins: list[StoredWin], *, backfill: bool, now: date
     )
 
 
-def default_sources(config: Config, plugins: Plugins, cwd: Path) -> list[Source]:
+def configured_sources(config: Config, plugins: Plugins, cwd: Path) -> list[Source]:
+    """The config's sources; with no config file, the defaults for ``cwd``."""
+    return build_sources(config, plugins) if config.exists else default_sources(plugins, cwd)
+
+
+def default_sources(plugins: Plugins, cwd: Path) -> list[Source]:
     """With no config file: the git repository we were started in, if any, for its own
     ``user.email``. Empty when there is no repository or no git detector."""
     from smallwins.starter import repository_root
