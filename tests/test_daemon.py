@@ -249,3 +249,71 @@ def test_each_watcher_backend_sees_a_new_branch_folder(
     messages = receiver.wait_for(2, timeout=5)
     assert "On a nested branch" in messages[1]["message"]
     assert daemon.stop() == 0
+
+
+def test_amend_rebase_merge_and_worktree_commits(
+    home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess], tmp_path: Path
+) -> None:
+    repo.commit("Base")
+    write_config(home, repo, receiver)
+    daemon = start(daemons, home, repo.path)
+    daemon.wait_ready()
+    receiver.wait_for(1)
+
+    repo.commit("Typo")
+    receiver.wait_for(2)
+    repo.git("commit", "-q", "--amend", "-m", "Amended subject")
+    assert "Amended subject" in receiver.wait_for(3)[2]["message"]
+
+    repo.git("checkout", "-q", "-b", "topic")
+    repo.commit("Topic work")
+    receiver.wait_for(4)
+    repo.git("checkout", "-q", "main")
+    repo.commit("Main work")
+    receiver.wait_for(5)
+    repo.git("checkout", "-q", "topic")
+    repo.git("rebase", "-q", "main")
+    assert "Topic work" in receiver.wait_for(6)[5]["message"]  # rebased: a new commit
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "Merge topic", "topic")
+
+    linked = tmp_path / "linked"
+    repo.git("worktree", "add", "-q", "-b", "side", str(linked))
+    (linked / "side.txt").write_text("side\n")
+    repo.git("-C", str(linked), "add", "side.txt")
+    repo.git("-C", str(linked), "commit", "-q", "-m", "From the worktree")
+    messages = receiver.wait_for(7)
+    time.sleep(1)
+    titles = [m["message"] for m in receiver.messages]
+    assert "From the worktree" in messages[6]["message"], titles
+    assert not any("Merge topic" in t for t in titles)
+    assert len(receiver.messages) == 7
+    assert daemon.stop() == 0
+
+
+def test_a_repository_that_appears_later_is_found_by_the_reconcile_scan(
+    home: Path, tmp_path: Path, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    first = Repo(tmp_path / "src" / "one")
+    first.commit("One")
+    (home / "config.toml").write_text(
+        f"""
+reconcile_minutes = 0.02
+[notify]
+urls = ["{receiver.url}"]
+coalesce_seconds = 0.2
+[sources.code]
+detector = "git"
+repos = ["{tmp_path / "src"}/*"]
+"""
+    )
+    daemon = start(daemons, home, tmp_path)
+    daemon.wait_ready()
+    receiver.wait_for(1)
+    second = Repo(tmp_path / "src" / "two")
+    second.commit("Old work in a new clone")
+    messages = receiver.wait_for(2, timeout=10)
+    assert "Added 1 earlier commit" in messages[1]["message"]  # history, not news
+    second.commit("New work in the new clone")
+    assert "New work in the new clone" in receiver.wait_for(3, timeout=5)[2]["message"]
+    assert daemon.stop() == 0
