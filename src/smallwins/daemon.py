@@ -167,7 +167,12 @@ class Daemon:
             if future.done():
                 self._scanning.pop(source.name, None)
         if result is not None:
-            new = await self._record(source, context, result)
+            try:
+                new = await self._record(source, context, result)
+            except Exception as exc:  # the ledger cannot take it (disk full, locked...)
+                log.error("source %s: cannot record its wins: %r", source.name, exc)
+                await in_thread(self._note, source, f"cannot record wins: {exc!r}", [])
+                return
             problems = [str(p) for p in result.problems]
             for problem in problems[:10]:
                 log.warning("source %s: %s", source.name, problem)
@@ -257,8 +262,13 @@ class Daemon:
     async def _deliver_loop(self) -> None:
         while not self._stopping.is_set():
             self._deliver_wake.clear()
-            await self.deliver()
-            wake = self.deliverer.next_wake(now_utc())
+            try:
+                await self.deliver()
+                wake = self.deliverer.next_wake(now_utc())
+            except Exception as exc:  # keep delivering: what is pending stays in the outbox
+                log.error("delivery failed: %r; trying again in a minute", exc)
+                log.debug("delivery traceback", exc_info=exc)
+                wake = now_utc() + timedelta(minutes=1)
             timeout = None if wake is None else max(0.0, (wake - now_utc()).total_seconds())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._deliver_wake.wait(), timeout)
@@ -326,7 +336,10 @@ class Daemon:
             try:
                 await asyncio.wait_for(self._stopping.wait(), interval)
             except TimeoutError:
-                await self._reconcile()
+                try:
+                    await self._reconcile()
+                except Exception as exc:  # the next round tries again
+                    log.error("reconcile failed: %r", exc)
 
     # -- reloading and stopping -----------------------------------------------------------
 
@@ -386,7 +399,9 @@ class Daemon:
         for name, problem in problems.items():
             log.warning("notification target %s: %s", name, problem)
         await self._restart_watcher()
-        await self.scan_all()
+        # Ready before the first scans end: a slow or hung detector must not hold up start-up
+        # or a stop request.
+        self._spawn(self.scan_all())
         sd_notify("READY=1")
         log.info(
             "running: %d sources, %d notification targets",

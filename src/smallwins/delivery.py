@@ -13,7 +13,7 @@ from smallwins import message
 from smallwins.config import NotifySettings
 from smallwins.ledger import Ledger, PendingDelivery
 from smallwins.moment import NOTIFY_TYPES
-from smallwins.notify import Notifier
+from smallwins.notify import Notifier, SendResult
 
 log = logging.getLogger("smallwins.delivery")
 
@@ -106,7 +106,10 @@ class Deliverer:
         title, body = message.finish(
             outgoing.kind, outgoing.title, outgoing.body, plain=self.settings.plain
         )
-        result = self.notifier.send(outgoing.target, title, body, outgoing.notify_type)
+        try:
+            result = self.notifier.send(outgoing.target, title, body, outgoing.notify_type)
+        except Exception as exc:  # an Apprise plugin bug is one failed attempt, not a crash
+            result = SendResult(False, f"sending raised {type(exc).__name__}")
         if result.ok:
             self.ledger.mark_sent(outgoing.outbox_ids, outgoing.target)
             log.debug("sent %r to %s", title, outgoing.target)

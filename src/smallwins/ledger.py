@@ -218,9 +218,18 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Run a read under the lock: the connection is shared with writer threads."""
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
     @property
     def schema_version(self) -> int:
-        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        return int(self._one("PRAGMA user_version")[0])
 
     def _migrate(self) -> None:
         with self.transaction() as db:
@@ -246,7 +255,7 @@ class Ledger:
     # -- wins and cursors ---------------------------------------------------------------
 
     def cursor(self, source: str) -> Any:
-        row = self._db.execute("SELECT cursor FROM cursors WHERE source = ?", (source,)).fetchone()
+        row = self._one("SELECT cursor FROM cursors WHERE source = ?", (source,))
         return json.loads(row[0]) if row else None
 
     def record(
@@ -399,13 +408,12 @@ class Ledger:
         sql = f"SELECT {WIN_COLUMNS} FROM wins {where} ORDER BY ts {order}, id {order}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [_stored(row) for row in self._db.execute(sql, params)]
+        return [_stored(row) for row in self._rows(sql, params)]
 
     def count_wins(self, source: str | None = None) -> int:
         if source is None:
-            return int(self._db.execute("SELECT COUNT(*) FROM wins").fetchone()[0])
-        row = self._db.execute("SELECT COUNT(*) FROM wins WHERE source = ?", (source,))
-        return int(row.fetchone()[0])
+            return int(self._one("SELECT COUNT(*) FROM wins")[0])
+        return int(self._one("SELECT COUNT(*) FROM wins WHERE source = ?", (source,))[0])
 
     # -- source state ---------------------------------------------------------------------
 
@@ -450,14 +458,14 @@ class Ledger:
         return states[0] if states else None
 
     def source_states(self) -> list[SourceState]:
-        counts = dict(self._db.execute("SELECT source, COUNT(*) FROM wins GROUP BY source"))
+        counts = dict(self._rows("SELECT source, COUNT(*) FROM wins GROUP BY source"))
         return self._states("", (), counts)
 
     def _states(
         self, where: str, params: tuple[Any, ...], counts: dict[str, int]
     ) -> list[SourceState]:
         states = []
-        for row in self._db.execute(
+        for row in self._rows(
             "SELECT name, detector, last_scan_at, last_ok_at, last_error, failures,"
             f" paused_until, problems FROM sources {where} ORDER BY name",
             params,
@@ -484,7 +492,7 @@ class Ledger:
         if not targets:
             return []
         marks = ",".join("?" * len(targets))
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT o.id, o.target, o.attempts, m.id, m.dedupe_key, m.kind, m.category,"
             " m.source, m.goal, m.grp, m.title, m.message, m.payload, m.created_at, m.due_at"
             " FROM outbox o JOIN moments m ON m.id = o.moment_id"
@@ -493,7 +501,7 @@ class Ledger:
             " AND m.due_at <= ? AND COALESCE(t.next_attempt_at, 0) <= ?"
             " ORDER BY m.due_at, m.id",
             (*targets, now.timestamp(), now.timestamp()),
-        ).fetchall()
+        )
         return [
             PendingDelivery(
                 outbox_id=row[0],
@@ -522,13 +530,13 @@ class Ledger:
         if not targets:
             return None
         marks = ",".join("?" * len(targets))
-        row = self._db.execute(
+        row = self._one(
             "SELECT MIN(MAX(m.due_at, COALESCE(t.next_attempt_at, 0)))"
             " FROM outbox o JOIN moments m ON m.id = o.moment_id"
             " LEFT JOIN targets t ON t.name = o.target"
             f" WHERE o.status = 'pending' AND o.target IN ({marks})",
             tuple(targets),
-        ).fetchone()
+        )
         return _dt(row[0])
 
     def mark_sent(self, outbox_ids: Sequence[int], target: str) -> None:
@@ -567,14 +575,14 @@ class Ledger:
             )
 
     def target_failures(self, target: str) -> int:
-        row = self._db.execute("SELECT failures FROM targets WHERE name = ?", (target,)).fetchone()
+        row = self._one("SELECT failures FROM targets WHERE name = ?", (target,))
         return int(row[0]) if row else 0
 
     def outbox_counts(self) -> dict[str, int]:
         """Pending rows, and how many of them have failed at least once."""
-        row = self._db.execute(
+        row = self._one(
             "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM outbox WHERE status = 'pending'"
-        ).fetchone()
+        )
         return {"pending": int(row[0]), "failed": int(row[1])}
 
     def target_states(self) -> list[dict[str, Any]]:
@@ -586,14 +594,14 @@ class Ledger:
                 "last_error": row[3],
                 "last_ok_at": _dt(row[4]),
             }
-            for row in self._db.execute(
+            for row in self._rows(
                 "SELECT name, failures, next_attempt_at, last_error, last_ok_at FROM targets"
                 " ORDER BY name"
             )
         ]
 
     def moments(self, *, since: datetime | None = None) -> list[Moment]:
-        rows = self._db.execute(
+        rows = self._rows(
             "SELECT id, dedupe_key, kind, category, source, goal, grp, title, message, payload,"
             " created_at, due_at FROM moments WHERE created_at >= ? ORDER BY id",
             (since.timestamp() if since else 0,),
