@@ -322,3 +322,34 @@ repos = ["{tmp_path / "src"}/*"]
     second.commit("New work in the new clone")
     assert "New work in the new clone" in receiver.wait_for(3, timeout=5)[2]["message"]
     assert daemon.stop() == 0
+
+
+def test_kill_9_at_random_points_loses_and_duplicates_nothing(
+    home: Path, repo: Repo, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    import random
+
+    rng = random.Random(7)
+    shas = [repo.commit("Before the first start")]
+    write_config(home, repo, receiver)
+    for _round in range(5):
+        daemon = start(daemons, home, repo.path)
+        for _ in range(rng.randint(1, 4)):
+            shas.append(repo.commit())
+            time.sleep(rng.uniform(0, 0.3))
+        time.sleep(rng.uniform(0, 0.6))
+        daemon.kill9()
+    shas.append(repo.commit("After the last crash"))
+    final = start(daemons, home, repo.path)
+    final.wait_ready()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        report = status_json()
+        if report["outbox"]["pending"] == 0 and report["sources"]["code"]["wins"] == len(shas):
+            break
+        time.sleep(0.1)
+    assert final.stop() == 0
+    keys = [w["key"] for w in wins_json()]
+    assert sorted(keys) == sorted(shas)  # every commit once: none lost, none twice
+    assert status_json()["outbox"] == {"pending": 0, "failed": 0}
+    assert any("After the last crash" in m["message"] for m in receiver.messages)
