@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smallwins import message
+
+GUILT = ("failed", "broke", "lost", "missed out", "should")
+
+payloads = st.fixed_dictionaries(
+    {
+        "source": st.text(min_size=1, max_size=30),
+        "place": st.text(min_size=1, max_size=80),
+        "title": st.text(max_size=300),
+        "noun": st.sampled_from(["commit", "session", "win"]),
+        "plural": st.sampled_from(["commits", "sessions", "wins"]),
+        "today": st.integers(min_value=1, max_value=10_000),
+        "private": st.booleans(),
+    }
+)
+
+
+def check_voice(kind: str, title: str, body: str, plain: bool) -> None:
+    final_title, final_body = message.finish(kind, title, body, plain=plain)
+    assert len(final_title) <= message.TITLE_MAX
+    assert len(final_body) <= message.BODY_MAX
+    if plain:
+        assert not any(e in final_title for e in message.EMOJI.values())
+    else:
+        assert final_title.startswith(message.EMOJI[kind])
+
+
+@given(payloads, st.booleans())
+def test_a_celebration_fits_a_banner(payload: dict[str, object], plain: bool) -> None:
+    title, body = message.celebration(payload)
+    check_voice("celebration", title, body, plain)
+    if payload["private"]:
+        assert body == f"A new {payload['noun']}: your {message.ordinal(payload['today'])} today."
+
+
+def test_a_private_source_is_told_by_count_and_kind_only() -> None:
+    secret = {"place": "work", "title": "Acquire Initech", "noun": "commit", "private": True}
+    title, body = message.celebration({**secret, "today": 2})
+    assert "Initech" not in title + body
+    title, body = message.burst([{**secret, "plural": "commits", "source": "work"}] * 3)
+    assert "Initech" not in title + body and body == "3 new commits just now."
+
+
+@given(st.lists(payloads, min_size=2, max_size=30), st.booleans())
+def test_a_burst_fits_a_banner(items: list[dict[str, object]], plain: bool) -> None:
+    title, body = message.burst(items)
+    check_voice("burst", title, body, plain)
+    assert title.startswith(f"{len(items)} ")
+
+
+def test_the_voice_of_the_examples() -> None:
+    title, body = message.celebration(
+        {"place": "smallwins", "title": "Add vdir support", "noun": "commit", "today": 3}
+    )
+    assert message.finish("celebration", title, body, plain=False) == (
+        "🎉 Small win in smallwins",
+        "\u201cAdd vdir support\u201d - your 3rd commit today.",
+    )
+    title, body = message.summary(
+        label="~/src",
+        count=1240,
+        noun="commit",
+        plural="commits",
+        first_day=date(2019, 3, 1),
+        best_run=41,
+        backfill=False,
+    )
+    assert (title, body) == (
+        "Watching ~/src",
+        "Found 1,240 past commits since 2019; best run 41 days. New ones will be celebrated.",
+    )
+    for text in (title, body):
+        assert not any(word in text.lower() for word in GUILT)
+
+
+def test_ordinals_and_runs() -> None:
+    assert [message.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 111)] == [
+        "1st",
+        "2nd",
+        "3rd",
+        "4th",
+        "11th",
+        "12th",
+        "13th",
+        "21st",
+        "22nd",
+        "111th",
+    ]
+    days = [date(2026, 1, d) for d in (1, 2, 3, 5, 6, 9)]
+    assert message.longest_run(days) == 3
+    assert message.longest_run([]) == 0
