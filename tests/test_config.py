@@ -94,3 +94,21 @@ def test_find_line_walks_tables_and_dotted_keys() -> None:
     assert find_line(text, ("sources", "code", "nope")) == 2
     assert find_line(text, ("notify", "urls", 0)) == 6
     assert find_line(text, ("a",)) == 1
+
+
+def test_check_config_lists_every_problem(home: Path) -> None:
+    code, out = check(home, 'log_level = "LOUD"\n[notify]\nplain = "maybe"\nurlz = []\n')
+    assert code == 78
+    lines = [line for line in out.splitlines() if line.startswith("smallwins: ")]
+    assert len(lines) == 3, out
+    assert "notify.urlz: unknown key" in lines[0]
+
+
+def test_a_bad_environment_value_names_the_variable(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = home / "config.toml"
+    path.write_text('log_level = "INFO"\n')
+    monkeypatch.setenv("SMALLWINS_LOG_LEVEL", "LOUD")
+    with pytest.raises(ConfigError, match=r"\$SMALLWINS_LOG_LEVEL: log_level"):
+        load_config(path)

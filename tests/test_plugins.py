@@ -13,6 +13,7 @@ from smallwins.ledger import Ledger
 from smallwins.paths import resolve_paths
 from smallwins.plugins import load_plugins
 from smallwins.source import build_sources
+from tests.receiver import Receiver
 
 DETECTORS = """
 import time
@@ -149,3 +150,34 @@ def test_raising_hanging_and_junk_detectors_do_not_stop_the_others(
         assert states["raises"].paused_until is not None
         assert "longer than 1 s" in (states["hangs"].last_error or "")
     assert "yielded an invalid win" in caplog.text
+
+
+def test_a_paused_source_is_told_to_system_targets_only(
+    home: Path, tmp_path: Path, receiver: Receiver
+) -> None:
+    folder = tmp_path / "plugins"
+    write_plugin(folder, "mine.py", DETECTORS)
+    (home / "config.toml").write_text(
+        textwrap.dedent(
+            f"""
+            plugins_dir = "{folder}"
+            [notify]
+            urls = ["json://127.0.0.1:9/celebrations-only",
+                    {{ url = "{receiver.url}", tags = ["system"] }}]
+            [sources.raises]
+            detector = "raises"
+            """
+        )
+    )
+    paths = resolve_paths()
+    config = load_config(paths.config_file)
+    plugins = load_plugins(config.settings.plugins_dir, load_env="")
+    sources = build_sources(config, plugins)
+    with Ledger(paths.ledger_file) as ledger:
+        daemon = Daemon(paths, config, plugins, sources, ledger, load=lambda: (config, sources))
+        for _ in range(4):
+            asyncio.run(daemon.run_once())
+    (message,) = receiver.wait_for(1)
+    assert message["type"] == "warning"
+    assert message["title"].endswith("Source raises is paused")
+    assert "detector bug" in message["message"]

@@ -27,6 +27,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def fail(error: SmallwinsError) -> NoReturn:
     click.echo(f"smallwins: {error}", err=True)
+    if error.exit_code in (75, 78) and os.environ.get("SMALLWINS_SUPERVISOR") == "launchd":
+        # launchd cannot be told "do not restart on 75 or 78" as systemd can; exiting 0
+        # keeps it from restarting a daemon that would fail the same way every 5 seconds.
+        click.echo("smallwins: exiting 0 so that launchd does not restart it", err=True)
+        sys.exit(0)
     sys.exit(error.exit_code)
 
 
@@ -440,8 +445,16 @@ def notify_test() -> None:
 @cli.command(name="check-config")
 def check_config() -> None:
     """Validate the config; exit 0 when it is good, 78 when not."""
+    from smallwins.config import load_config as load
+    from smallwins.errors import ConfigError
+
     paths = resolve_paths()
-    config = load_config(paths)
+    try:
+        config = load(paths.config_file)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(f"smallwins: {problem}", err=True)
+        sys.exit(exc.exit_code)
     plugins = load_plugins(config)
     if not config.exists:
         click.echo(f"{paths.config_file} does not exist: the defaults apply (smallwins init).")

@@ -264,6 +264,11 @@ class Config:
 
 def _where(path: Path, text: str | None, loc: tuple[str | int, ...]) -> str:
     key = ".".join(str(part) for part in loc if isinstance(part, str))
+    names = [str(p) for p in loc if isinstance(p, str)]
+    for depth in range(len(names), 0, -1):
+        env = "SMALLWINS_" + "__".join(n.upper() for n in names[:depth])
+        if env in os.environ:  # the environment overrides the file: blame the variable
+            return f"${env}: {key}: "
     line = find_line(text or "", loc) if text is not None else None
     if line is not None:
         return f"{path}:{line}: {key}: " if key else f"{path}:{line}: "
@@ -345,31 +350,25 @@ def load_config(path: Path) -> Config:
     try:
         settings: Settings = FileSettings()
     except ValidationError as exc:
-        raise ConfigError(_format_validation(path, text, exc)) from None
+        raise _format_validation(path, text, exc) from None
     except SettingsError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return Config(settings, path, text)
 
 
-def _format_validation(path: Path, text: str | None, exc: ValidationError) -> str:
+def _format_validation(path: Path, text: str | None, exc: ValidationError) -> ConfigError:
+    # A typo also makes the intended key "missing": name the typo first.
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc = tuple(part for part in first["loc"] if part not in ("function-after",))
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "unknown key; check its spelling in docs/configuration.md"
-    elif first["type"] == "missing":
-        message = "this key is required"
-    line = _where(path, text, loc) + message
-    if len(errors) > 1:
-        line += f"\n({len(errors) - 1} more problem(s); `smallwins check-config` lists them all)"
-    return line
-
-
-def describe_validation(path: Path, text: str | None, exc: ValidationError) -> list[str]:
-    """Every problem of a ValidationError, one line each."""
     lines = []
-    for error in exc.errors():
+    for error in errors:
         loc = tuple(error["loc"])
-        lines.append(_where(path, text, loc) + str(error["msg"]).removeprefix("Value error, "))
-    return lines
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key; check its spelling in docs/configuration.md"
+        elif error["type"] == "missing":
+            message = "this key is required"
+        lines.append(_where(path, text, loc) + message)
+    first = lines[0]
+    if len(lines) > 1:
+        first += f"\n({len(lines) - 1} more problem(s); `smallwins check-config` lists them all)"
+    return ConfigError(first, lines)

@@ -18,7 +18,8 @@ from smallwins.delivery import Deliverer
 from smallwins.detector import ScanContext
 from smallwins.errors import ConfigError, DetectorError
 from smallwins.ledger import Ledger
-from smallwins.notify import Notifier
+from smallwins.moment import Moment
+from smallwins.notify import TERMINAL, Notifier
 from smallwins.paths import Paths
 from smallwins.plugins import Plugins
 from smallwins.scan import ScanResult, run_scan
@@ -91,6 +92,7 @@ class Daemon:
         self._rescan: set[str] = set()
         self._watcher: Watcher | None = None
         self._tasks: list[asyncio.Task[Any]] = []
+        self._running_loop: asyncio.AbstractEventLoop | None = None
         self.notifier = self._make_notifier()
         self.deliverer = self._make_deliverer()
 
@@ -181,7 +183,8 @@ class Daemon:
             await in_thread(self._note, source, None, problems)
             elapsed = (time.perf_counter() - started) * 1000
             if new:
-                log.info("source %s: %d new %s", source.name, new, source.detector.plural_noun())
+                noun = source.detector.noun if new == 1 else source.detector.plural_noun()
+                log.info("source %s: %d new %s", source.name, new, noun)
             log.debug("source %s: scanned in %.1f ms, %d new", source.name, elapsed, new)
         else:
             await in_thread(self._note, source, error, [])
@@ -210,6 +213,23 @@ class Daemon:
         self.ledger.note_scan(
             source.name, source.detector_name, error=error, paused_until=paused_until
         )
+        if failures == PAUSE_AFTER:
+            self._tell_system(
+                f"paused:{source.name}:{now_utc().isoformat()}",
+                f"Source {source.name} is paused",
+                f"Its {source.detector_name} detector failed {failures} times in a row: "
+                f"{error}. It retries by itself; `smallwins status` shows more.",
+            )
+
+    def _tell_system(self, key: str, title: str, body: str) -> None:
+        """A problem with the daemon itself, for targets tagged ``system`` only."""
+        targets = [t for t in self.notifier.names_for("system") if t != TERMINAL]
+        if not targets:
+            return
+        now = now_utc()
+        moment = Moment("system", key, title, body, now, now, category="system")
+        if self.ledger.add_moment(moment, targets) and self._running_loop is not None:
+            self._running_loop.call_soon_threadsafe(self._deliver_wake.set)
 
     async def _record(self, source: Source, context: ScanContext, result: ScanResult) -> int:
         settings = self.config.settings
@@ -378,6 +398,7 @@ class Daemon:
 
     async def run_once(self) -> int:
         """Scan every source, deliver everything due (bursts need not wait), exit."""
+        self._running_loop = asyncio.get_running_loop()
         problems = await in_thread(self.notifier.prepare)
         for name, problem in problems.items():
             log.warning("notification target %s: %s", name, problem)
@@ -391,7 +412,7 @@ class Daemon:
         return 1 if failing else 0
 
     async def run(self) -> int:
-        loop = asyncio.get_running_loop()
+        loop = self._running_loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload("SIGHUP")))

@@ -10,9 +10,16 @@ class SmallwinsError(Exception):
 
 
 class ConfigError(SmallwinsError):
-    """The configuration is invalid: exit 78 (EX_CONFIG)."""
+    """The configuration is invalid: exit 78 (EX_CONFIG).
+
+    ``problems`` lists every problem found, one line each; the message names the first.
+    """
 
     exit_code = 78
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 class AlreadyRunning(SmallwinsError):

@@ -60,7 +60,7 @@ def unusable_reason(url: str) -> str:
     if scheme in DESKTOP_SCHEMES:
         return f"{scheme}:// cannot load here: {DESKTOP_SCHEMES[scheme]} is missing; {DESKTOP_FIX}"
     if not scheme:
-        return "not a URL: Apprise URLs look like scheme://..., e.g. ntfy://ntfy.sh/my-topic"
+        return "not a URL: Apprise URLs look like scheme://..., e.g. ntfy://my-topic"
     return f"Apprise does not accept this {scheme}:// URL; check it against the Apprise docs"
 
 

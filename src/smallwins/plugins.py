@@ -107,12 +107,15 @@ def load_plugins(
     if plugins_dir is not None:
         _load_dir(plugins, Path(plugins_dir).expanduser(), wanted)
 
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        name = pm.get_name(exc.plugin) or "?"
-        pm.unregister(exc.plugin)
-        _failed(plugins, name, f"unknown hook: {exc}")
+    while True:  # check_pending names one plugin at a time
+        try:
+            pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            name = pm.get_name(exc.plugin) or "?"
+            pm.unregister(exc.plugin)
+            _failed(plugins, name, f"unknown hook: {exc}")
+        else:
+            break
 
     if trace:
         plugins.trace = True

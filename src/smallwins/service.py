@@ -83,12 +83,14 @@ def launchd_agent() -> ServiceFile:
     </array>
     <key>EnvironmentVariables</key>
     <dict>
-        <key>PYTHONUNBUFFERED</key><string>1</string>{env}
+        <key>PYTHONUNBUFFERED</key><string>1</string>
+        <key>SMALLWINS_SUPERVISOR</key><string>launchd</string>{env}
     </dict>
     <key>RunAtLoad</key><true/>
     <key>KeepAlive</key>
     <dict><key>SuccessfulExit</key><false/></dict>
     <key>ThrottleInterval</key><integer>5</integer>
+    <key>StandardOutPath</key><string>{escape(str(log_dir / "smallwins.log"))}</string>
     <key>StandardErrorPath</key><string>{escape(str(log_dir / "smallwins.log"))}</string>
 </dict>
 </plist>

@@ -114,7 +114,7 @@ def moments_for_wins(
             ).fetchone()[0]
             payload: dict[str, Any] = {
                 "source": source.name,
-                "place": _place(detector, win),
+                "place": source.name if source.settings.private else _place(detector, win),
                 "title": win.title,
                 "noun": detector.noun,
                 "plural": detector.plural_noun(),

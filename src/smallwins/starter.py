@@ -85,7 +85,7 @@ def render(found: Findings) -> str:
         top,
         "[notify]",
         "# Apprise URLs, one per place to be told: the desktop (dbus://), your phone",
-        "# (ntfy://ntfy.sh/your-topic), Telegram, email... see docs/notifications.md.",
+        "# (ntfy://your-topic), Telegram, email... see docs/notifications.md.",
         "# With none, celebrations print in the daemon's terminal.",
     ]
     if not found.desktop_url:
