@@ -181,3 +181,72 @@ def test_a_paused_source_is_told_to_system_targets_only(
     assert message["type"] == "warning"
     assert message["title"].endswith("Source raises is paused")
     assert "detector bug" in message["message"]
+
+
+PLANNER = """
+from datetime import UTC, datetime
+from smallwins import Detector, DetectorOptions, RestDay, Win, hookimpl
+
+class Options(DetectorOptions):
+    ends_at: float
+
+class Planner(Detector):
+    name = "planner"
+    noun = "session"
+    Options = Options
+    def scan(self, context):
+        end = datetime.fromtimestamp(self.options.ends_at, UTC)
+        context.save_cursor({"seen": True})
+        context.set_rest_days([RestDay(context.local_day(end), "Vacation")])
+        if context.now() >= end:
+            yield Win(key="gym", title="Gym", occurred_at=end)
+        else:
+            context.scan_again_at(end)
+
+@hookimpl
+def register_detectors(register):
+    register(Planner)
+"""
+
+
+def test_a_detector_is_woken_when_it_asks_and_rest_days_are_shown(
+    home: Path, tmp_path: Path, receiver: Receiver
+) -> None:
+    import json
+    import time
+
+    from tests.cli_run import smallwins
+    from tests.daemon_proc import DaemonProcess
+
+    folder = tmp_path / "plugins"
+    write_plugin(folder, "planner.py", PLANNER)
+    ends_at = time.time() + 2.5
+    (home / "config.toml").write_text(
+        textwrap.dedent(
+            f"""
+            plugins_dir = "{folder}"
+            [notify]
+            urls = ["{receiver.url}"]
+            coalesce_seconds = 0
+            [sources.gym]
+            detector = "planner"
+            ends_at = {ends_at}
+            """
+        )
+    )
+    daemon = DaemonProcess(home, tmp_path)
+    try:
+        (message,) = receiver.wait_for(1, timeout=10)
+        assert message["received_at"] >= ends_at
+        assert message["received_at"] - ends_at < 1.5
+        assert "Gym" in message["message"]
+        assert daemon.stop() == 0
+    finally:
+        daemon.close()
+    report = json.loads(smallwins("status", "--json").stdout)
+    (rest,) = report["sources"]["gym"]["rest_days"]
+    assert rest["reason"] == "Vacation"
+    listing = smallwins("wins").stdout.splitlines()
+    assert any("Gym" in line for line in listing)
+    assert any("rest day" in line and "Vacation" in line for line in listing)
+    assert "rest days:" in smallwins("status").stdout

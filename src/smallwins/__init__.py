@@ -5,7 +5,7 @@ This module is the public API for plugins: import from ``smallwins`` only.
 
 from pydantic import Field, field_validator
 
-from smallwins.detector import Detector, DetectorOptions, Problem, ScanContext
+from smallwins.detector import Detector, DetectorOptions, Problem, RestDay, ScanContext
 from smallwins.errors import DetectorError, SmallwinsError
 from smallwins.hookspecs import hookimpl
 from smallwins.win import Win
@@ -16,6 +16,7 @@ __all__ = [
     "DetectorOptions",
     "Field",
     "Problem",
+    "RestDay",
     "ScanContext",
     "SmallwinsError",
     "Win",

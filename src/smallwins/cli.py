@@ -263,15 +263,24 @@ def wins(since: str | None, source: str | None, limit: int, as_json: bool) -> No
         found = ledger.wins(
             since=_since(since), source=source, limit=limit or None, newest_first=True
         )
-    found.reverse()
-    if as_json:
-        click.echo(json.dumps([w.to_json() for w in found], ensure_ascii=False, indent=1))
-        return
+        found.reverse()
+        if as_json:
+            click.echo(json.dumps([w.to_json() for w in found], ensure_ascii=False, indent=1))
+            return
+        rests = []
+        if found:
+            rests = ledger.rest_days(source=source, since=found[0].day, until=found[-1].day)
     if not found:
         click.echo("No wins match.")
-    for win in found:
-        when = win.occurred_at.strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{when}  {win.source:<12} {win.kind:<10} {win.title}")
+    # Rest days go between the wins of their days, so a listing shows the whole picture.
+    lines = [
+        (w.day, w.occurred_at.strftime("%Y-%m-%d %H:%M"), w.source, w.kind, w.title) for w in found
+    ]
+    lines += [
+        (r.day, f"{r.day.isoformat()}      ", name, "rest day", r.reason) for name, r in rests
+    ]
+    for _day, when, name, kind, title in sorted(lines, key=lambda line: (line[0], line[1])):
+        click.echo(f"{when}  {name:<12} {kind:<10} {title}")
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -328,6 +337,7 @@ def _source_json(detector: str, state: Any) -> dict[str, Any]:
         "failures": state.failures if state else 0,
         "paused_until": _iso(state.paused_until) if state else None,
         "problems": state.problems if state else [],
+        "rest_days": [],
     }
 
 
@@ -340,6 +350,10 @@ def _ledger_status(path: Path, report: dict[str, Any]) -> None:
             report["sources"][state.name] = _source_json(state.detector, state)
             if state.paused_until and state.paused_until > now:
                 report["paused"].append(state.name)
+        recent = datetime.now().date() - timedelta(days=7)
+        for name, rest in ledger.rest_days(since=recent):
+            entry = report["sources"].setdefault(name, _source_json("?", None))
+            entry["rest_days"].append({"day": rest.day.isoformat(), "reason": rest.reason})
         report["outbox"] = ledger.outbox_counts()
         report["targets"] = [
             {
@@ -371,6 +385,13 @@ def _print_status(report: dict[str, Any]) -> None:
             click.echo(f"    paused until {src['paused_until']}")
         for problem in src["problems"][-3:]:
             click.echo(f"    problem: {problem}")
+        if src["rest_days"]:
+            days = ", ".join(
+                f"{r['day']} ({r['reason']})" if r["reason"] else r["day"]
+                for r in src["rest_days"][:5]
+            )
+            more = len(src["rest_days"]) - 5
+            click.echo(f"    rest days: {days}" + (f" and {more} more" if more > 0 else ""))
     outbox = report["outbox"]
     click.echo(f"outbox: {outbox['pending']} pending, {outbox['failed']} failing")
     for target in report["targets"]:

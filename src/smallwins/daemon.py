@@ -93,6 +93,7 @@ class Daemon:
         self._watcher: Watcher | None = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._running_loop: asyncio.AbstractEventLoop | None = None
+        self._wakes: dict[str, asyncio.TimerHandle] = {}
         self.notifier = self._make_notifier()
         self.deliverer = self._make_deliverer()
 
@@ -169,6 +170,7 @@ class Daemon:
             if future.done():
                 self._scanning.pop(source.name, None)
         if result is not None:
+            self._plan_wake(source.name, result.next_scan_at)
             try:
                 new = await self._record(source, context, result)
             except Exception as exc:  # the ledger cannot take it (disk full, locked...)
@@ -188,6 +190,17 @@ class Daemon:
             log.debug("source %s: scanned in %.1f ms, %d new", source.name, elapsed, new)
         else:
             await in_thread(self._note, source, error, [])
+
+    def _plan_wake(self, name: str, when: datetime | None) -> None:
+        """Scan ``name`` again at ``when``, as its detector asked (replacing an older plan)."""
+        previous = self._wakes.pop(name, None)
+        if previous is not None:
+            previous.cancel()
+        if when is None or self._stopping.is_set():
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, (when - now_utc()).total_seconds())
+        self._wakes[name] = loop.call_later(delay, lambda: self._spawn(self.scan(name)))
 
     def _note(self, source: Source, error: str | None, problems: list[str]) -> None:
         state = self.ledger.source_state(source.name)
@@ -259,6 +272,7 @@ class Daemon:
                 moments_for=moments,
                 targets=self.notifier.names_for("celebration"),
                 save_cursor=result.cursor_saved,
+                rest_days=result.rest_days,
             )
         )
         if new:
@@ -437,6 +451,8 @@ class Daemon:
         if interval:
             background.append(loop.create_task(self._watchdog(interval)))
         await self._stopping.wait()
+        for handle in self._wakes.values():
+            handle.cancel()
         for task in background + list(self._tasks):
             task.cancel()
         await asyncio.gather(*background, *list(self._tasks), return_exceptions=True)

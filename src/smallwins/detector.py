@@ -39,6 +39,14 @@ class Problem:
         return f"{where}: {self.message}" if where else self.message
 
 
+@dataclass(frozen=True, slots=True)
+class RestDay:
+    """A local day set aside (a holiday, a sick day): neither a win nor a miss for streaks."""
+
+    day: date
+    reason: str = ""
+
+
 @dataclass(slots=True)
 class ScanContext:
     """What a detector's ``scan`` gets: its source, its cursor and the user's clock.
@@ -56,6 +64,8 @@ class ScanContext:
     new_cursor: Any = None
     problems: list[Problem] = field(default_factory=list)
     cursor_saved: bool = False
+    rest_days: list[RestDay] | None = None
+    next_scan_at: datetime | None = None
 
     @property
     def first_scan(self) -> bool:
@@ -72,6 +82,21 @@ class ScanContext:
     ) -> None:
         """Report a bad record that was skipped; the scan goes on with the records beside it."""
         self.problems.append(Problem(message, str(path) if path is not None else None, line))
+
+    def set_rest_days(self, days: Iterable[RestDay]) -> None:
+        """Replace this source's rest days with ``days`` (all of them, past and future).
+
+        Stored with the scan's wins; a scan that does not call this keeps the stored ones.
+        """
+        self.rest_days = list(days)
+
+    def scan_again_at(self, when: datetime) -> None:
+        """Ask for a scan at ``when`` (aware), e.g. when the next planned event ends.
+
+        The daemon sleeps until the earliest time asked for; each scan asks afresh.
+        """
+        if self.next_scan_at is None or when < self.next_scan_at:
+            self.next_scan_at = when
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from smallwins.detector import RestDay
 from smallwins.moment import Moment
 from smallwins.win import Win, local_day
 
@@ -89,6 +90,15 @@ MIGRATIONS: tuple[str, ...] = (
         last_error TEXT,
         last_ok_at REAL
     );
+    """,
+    """
+    CREATE TABLE rest_days (
+        source TEXT NOT NULL,
+        day TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (source, day, reason)
+    );
+    CREATE INDEX rest_days_day ON rest_days (day);
     """,
 )
 
@@ -270,6 +280,7 @@ class Ledger:
         moments_for: Callable[[sqlite3.Connection, list[StoredWin]], list[Moment]] | None = None,
         targets: Sequence[str] = (),
         save_cursor: bool = True,
+        rest_days: Sequence[RestDay] | None = None,
     ) -> list[StoredWin]:
         """Add the wins not yet recorded, the cursor, and the moments they make, atomically.
 
@@ -349,6 +360,12 @@ class Ledger:
                     " updated_at = excluded.updated_at",
                     (source, detector, dumps(cursor), now),
                 )
+            if rest_days is not None:
+                db.execute("DELETE FROM rest_days WHERE source = ?", (source,))
+                db.executemany(
+                    "INSERT OR IGNORE INTO rest_days (source, day, reason) VALUES (?, ?, ?)",
+                    [(source, r.day.isoformat(), r.reason) for r in rest_days],
+                )
             if moments_for is not None:
                 for moment in moments_for(db, new):
                     self._add_moment(db, moment, targets)
@@ -409,6 +426,23 @@ class Ledger:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_stored(row) for row in self._rows(sql, params)]
+
+    def rest_days(
+        self, *, source: str | None = None, since: date | None = None, until: date | None = None
+    ) -> list[tuple[str, RestDay]]:
+        """Rest days as ``(source, RestDay)``, by day; ``since`` and ``until`` are inclusive."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for clause, value in (("source = ?", source), ("day >= ?", since), ("day <= ?", until)):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value.isoformat() if isinstance(value, date) else value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._rows(
+            f"SELECT source, day, reason FROM rest_days {where} ORDER BY day, source, reason",
+            params,
+        )
+        return [(row[0], RestDay(date.fromisoformat(row[1]), row[2])) for row in rows]
 
     def count_wins(self, source: str | None = None) -> int:
         if source is None:

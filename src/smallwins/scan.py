@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
-from smallwins.detector import Detector, Problem, ScanContext
+from smallwins.detector import Detector, Problem, RestDay, ScanContext
 from smallwins.win import Win, problems_with
 
 log = logging.getLogger("smallwins.scan")
@@ -23,6 +24,8 @@ class ScanResult:
     cursor_saved: bool
     problems: list[Problem] = field(default_factory=list)
     junk: list[str] = field(default_factory=list)
+    rest_days: list[RestDay] | None = None
+    next_scan_at: datetime | None = None
 
 
 def run_scan(detector: Detector, context: ScanContext) -> ScanResult:
@@ -48,4 +51,22 @@ def run_scan(detector: Detector, context: ScanContext) -> ScanResult:
     if len(junk) > MAX_JUNK_LOGGED:
         log.warning("source %s: %d invalid wins skipped in all", context.source, len(junk))
     cursor = context.new_cursor if context.cursor_saved else context.cursor
-    return ScanResult(wins, cursor, context.cursor_saved, list(context.problems), junk)
+    rest_days = None
+    if context.rest_days is not None:
+        rest_days = [r for r in context.rest_days if _valid_rest_day(r, junk)]
+    next_scan_at = context.next_scan_at
+    if next_scan_at is not None and (
+        not isinstance(next_scan_at, datetime) or next_scan_at.utcoffset() is None
+    ):
+        junk.append(f"scan_again_at({next_scan_at!r}): needs a datetime with a time zone")
+        next_scan_at = None
+    return ScanResult(
+        wins, cursor, context.cursor_saved, list(context.problems), junk, rest_days, next_scan_at
+    )
+
+
+def _valid_rest_day(item: object, junk: list[str]) -> bool:
+    if isinstance(item, RestDay) and type(item.day) is date and isinstance(item.reason, str):
+        return True
+    junk.append(f"{item!r:.80}: expected RestDay(day=date, reason=str)")
+    return False

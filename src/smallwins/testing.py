@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from smallwins.config import SourceSettings
-from smallwins.detector import Detector, ScanContext
+from smallwins.detector import Detector, RestDay, ScanContext
 from smallwins.ledger import Ledger, StoredWin
 from smallwins.moment import Moment
 from smallwins.scan import ScanResult, run_scan
@@ -127,10 +127,14 @@ class Harness:
             ),
             targets=["test"],
             save_cursor=result.cursor_saved,
+            rest_days=result.rest_days,
         )
 
     def wins(self, source: str | None = None) -> list[StoredWin]:
         return self.ledger.wins(source=source)
+
+    def rest_days(self, source: str | None = None) -> list[RestDay]:
+        return [rest for _, rest in self.ledger.rest_days(source=source)]
 
     def moments(self) -> list[Moment]:
         """Every moment recorded so far: what would have been told."""
