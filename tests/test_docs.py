@@ -17,8 +17,16 @@ from click.testing import CliRunner
 from pydantic import BaseModel
 
 from smallwins import hookspecs
-from smallwins.config import NotifySettings, Settings, SourceSettings, Target, load_config
+from smallwins.config import (
+    NotifySettings,
+    Settings,
+    SourceSettings,
+    Target,
+    TemplateVariant,
+    load_config,
+)
 from smallwins.errors import ConfigError
+from smallwins.goal import GoalSettings
 from smallwins.plugins import Plugins, call_each, load_plugins
 from smallwins.source import build_sources
 from smallwins.testing import scan_once
@@ -35,6 +43,8 @@ CONFIG_MODELS: list[tuple[type[BaseModel], str]] = [
     (NotifySettings, "notify."),
     (Target, "notify.urls[]."),
     (SourceSettings, "sources.NAME."),
+    (GoalSettings, "goals.NAME."),
+    (TemplateVariant, "templates.KIND[]."),
 ]
 INCLUDE = re.compile(r"<!-- include: (\S+) -->\n```\w*\n(.*?)^```$", re.S | re.M)
 
@@ -109,7 +119,7 @@ def test_the_hook_examples_are_working_plugins(tmp_path: Path) -> None:
     folder.chmod(0o755)
 
     names = sorted(path.stem for path in folder.glob("*.py"))
-    assert len(names) == 2
+    assert len(names) == 4
 
     plugins = load_plugins(plugins_dir=folder, load_env=",".join(names), trace=False)
 

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -490,6 +490,51 @@ def check_config() -> None:
         f"{paths.config_file}: ok, {len(sources)} sources, "
         f"{len(config.settings.notify.urls)} notification targets"
     )
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use a date like 2026-11-01") from None
+
+
+@cli.command()
+@click.option("--from", "start", help="First day to show (the rules still see all history).")
+@click.option("--to", "end", help="Last day to replay and show.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def replay(start: str | None, end: str | None, as_json: bool) -> None:
+    """Run your real history through the rules with a simulated clock and print what would
+    have been told, and when. Sends and stores nothing."""
+    from smallwins.coach import build_coach
+    from smallwins.ledger import Ledger
+    from smallwins.replay import replay as run_replay
+
+    paths = resolve_paths()
+    config = load_config(paths)
+    plugins = load_plugins(config)
+    sources = sources_for(paths, config, plugins, Path.cwd())
+    path = ledger_path(paths, config)
+    if not path.exists():
+        click.echo("[]" if as_json else "No history yet: the ledger is empty.")
+        return
+    coach = build_coach(config.settings, sources, plugins.rules, plugins.templates)
+    with Ledger(path, readonly=True) as history:
+        told = run_replay(history, coach, sources, start=_day(start), end=_day(end))
+    if as_json:
+        click.echo(json.dumps([t.to_json() for t in told], ensure_ascii=False, indent=1))
+        return
+    from smallwins.message import finish
+
+    zone = config.settings.zone()
+    for item in told:
+        when = item.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        title, body = finish(item.moment.kind, item.moment.title, item.moment.message, plain=True)
+        click.echo(f"{when}  {item.moment.kind:<16} {title} | {body}")
+    if not told:
+        click.echo("Nothing would have been told.")
 
 
 @cli.group()

@@ -29,6 +29,7 @@ from pydantic_settings import (
 )
 
 from smallwins.errors import ConfigError
+from smallwins.goal import GoalSettings
 
 TARGET_TAGS = ("celebration", "setback", "digest", "system")
 
@@ -159,6 +160,15 @@ class SourceSettings(BaseModel):
         return dict(self.model_extra or {})
 
 
+class TemplateVariant(BaseModel):
+    """One wording of a kind of moment: ``{ title = "...", body = "..." }``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    title: str = Field(min_length=1)
+    body: str = Field(min_length=1)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SMALLWINS_",
@@ -178,6 +188,10 @@ class Settings(BaseSettings):
     scan_timeout_seconds: float = Field(120.0, gt=0)
     notify: NotifySettings = NotifySettings()
     sources: dict[str, SourceSettings] = {}
+    goals: dict[str, GoalSettings] = {}
+    digest: Literal["off", "daily", "weekly", "both"] = "daily"
+    digest_at: time = time(20, 30)
+    templates: dict[str, tuple[TemplateVariant, ...]] = {}
 
     @field_validator("timezone")
     @classmethod
@@ -191,16 +205,25 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
-    @field_validator("day_starts_at", mode="before")
+    @field_validator("day_starts_at", "digest_at", mode="before")
     @classmethod
-    def _day_start(cls, value: Any) -> Any:
+    def _clock(cls, value: Any) -> Any:
         return _parse_hhmm(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _source_names(self) -> Settings:
-        for name in self.sources:
-            if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
-                raise ValueError(f"source name {name!r} may hold only letters, digits, - and _")
+    def _names(self) -> Settings:
+        for table, names in (("source", self.sources), ("goal", self.goals)):
+            for name in names:
+                if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+                    raise ValueError(
+                        f"{table} name {name!r} may hold only letters, digits, - and _"
+                    )
+        for name, goal in self.goals.items():
+            unknown = [s for s in goal.sources if s not in self.sources]
+            if unknown and self.sources:
+                raise ValueError(
+                    f"goal {name!r} names the source {unknown[0]!r}, which is not configured"
+                )
         return self
 
     @classmethod

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from smallwins.coach import Coach, ScanInfo, build_coach
 from smallwins.config import Config
 from smallwins.delivery import Deliverer
 from smallwins.detector import ScanContext
@@ -23,7 +24,7 @@ from smallwins.notify import TERMINAL, Notifier
 from smallwins.paths import Paths
 from smallwins.plugins import Plugins
 from smallwins.scan import ScanResult, run_scan
-from smallwins.source import Source, moments_for_wins
+from smallwins.source import Source
 from smallwins.systemd import sd_notify, watchdog_interval
 from smallwins.watcher import Watcher
 
@@ -96,6 +97,7 @@ class Daemon:
         self._wakes: dict[str, asyncio.TimerHandle] = {}
         self.notifier = self._make_notifier()
         self.deliverer = self._make_deliverer()
+        self.coach = self._make_coach()
 
     # -- building blocks ------------------------------------------------------------------
 
@@ -106,6 +108,40 @@ class Daemon:
             storage=self.paths.apprise_storage,
             timeout=notify.send_timeout_seconds,
         )
+
+    def _make_coach(self) -> Coach:
+        return build_coach(
+            self.config.settings,
+            list(self.sources.values()),
+            self.plugins.rules,
+            self.plugins.templates,
+        )
+
+    async def _load_coach(self) -> None:
+        coach = self.coach
+        await in_thread(self.ledger.read, lambda db: coach.load(db, now_utc()))
+
+    async def tick(self) -> None:
+        """Let the coach close the days that ended and tell a digest that is due."""
+        coach = self.coach
+        told = await in_thread(
+            self.ledger.tell, lambda db: coach.on_clock(db, now_utc()), self._targets_for
+        )
+        if told:
+            self._deliver_wake.set()
+
+    async def _clock_loop(self) -> None:
+        while not self._stopping.is_set():
+            wake = self.coach.next_clock(now_utc())
+            delay = max(0.0, (wake - now_utc()).total_seconds())
+            try:
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            except TimeoutError:
+                try:
+                    await self.tick()
+                except Exception as exc:  # the next tick tries again
+                    log.error("the coach's clock failed: %r", exc)
+                    log.debug("clock traceback", exc_info=exc)
 
     def _make_deliverer(self) -> Deliverer:
         return Deliverer(
@@ -247,20 +283,14 @@ class Daemon:
     async def _record(self, source: Source, context: ScanContext, result: ScanResult) -> int:
         settings = self.config.settings
         now = now_utc()
-        history_keys = {w.key for w in result.wins if w.history}
-        first_scan = context.first_scan
-
-        def moments(db: Any, new: Any) -> Any:
-            return moments_for_wins(
-                db,
-                source,
-                new,
-                first_scan=first_scan,
-                history_keys=history_keys,
-                now=now,
-                coalesce=timedelta(seconds=settings.notify.coalesce_seconds),
-            )
-
+        scan = ScanInfo.of(
+            source,
+            result.wins,
+            first_scan=context.first_scan,
+            rest_days_changed=result.rest_days is not None,
+        )
+        coach = self.coach
+        coalesce = timedelta(seconds=settings.notify.coalesce_seconds)
         new = await in_thread(
             lambda: self.ledger.record(
                 source.name,
@@ -269,8 +299,10 @@ class Daemon:
                 result.cursor,
                 zone=settings.zone(),
                 day_starts_at=settings.day_starts_at,
-                moments_for=moments,
-                targets=self.notifier.names_for("celebration"),
+                moments_for=lambda db, new: coach.on_scan(
+                    db, scan, new, now=now, coalesce=coalesce
+                ),
+                targets_for=self._targets_for,
                 save_cursor=result.cursor_saved,
                 rest_days=result.rest_days,
             )
@@ -278,6 +310,9 @@ class Daemon:
         if new:
             self._deliver_wake.set()
         return len(new)
+
+    def _targets_for(self, moment: Moment) -> list[str]:
+        return self.notifier.names_for(moment.category) if moment.deliver else []
 
     async def scan_all(self) -> None:
         await asyncio.gather(*(self.scan(name) for name in list(self.sources)))
@@ -389,6 +424,8 @@ class Daemon:
         self.sources = {s.name: s for s in sources}
         self.notifier = self._make_notifier()
         self.deliverer = self._make_deliverer()
+        self.coach = self._make_coach()
+        await self._load_coach()
         await in_thread(self.notifier.prepare)
         log.info("%s: config reloaded, %d sources", why, len(self.sources))
         sd_notify("READY=1")
@@ -416,7 +453,9 @@ class Daemon:
         problems = await in_thread(self.notifier.prepare)
         for name, problem in problems.items():
             log.warning("notification target %s: %s", name, problem)
+        await self._load_coach()
         await self.scan_all()
+        await self.tick()
         await self.deliver(
             now_utc() + timedelta(seconds=self.config.settings.notify.coalesce_seconds)
         )
@@ -433,6 +472,7 @@ class Daemon:
         problems = await in_thread(self.notifier.prepare)
         for name, problem in problems.items():
             log.warning("notification target %s: %s", name, problem)
+        await self._load_coach()
         await self._restart_watcher()
         # Ready before the first scans end: a slow or hung detector must not hold up start-up
         # or a stop request.
@@ -446,6 +486,7 @@ class Daemon:
         background = [
             loop.create_task(self._deliver_loop()),
             loop.create_task(self._reconcile_loop()),
+            loop.create_task(self._clock_loop()),
         ]
         interval = watchdog_interval()
         if interval:

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     import click
 
     from smallwins.detector import Detector
+    from smallwins.rules import Rule
 
 hookspec = HookspecMarker("smallwins")
 hookimpl = HookimplMarker("smallwins")
@@ -24,3 +25,13 @@ def register_detectors(register: Callable[[type[Detector]], None]) -> None:
 @hookspec
 def register_commands(cli: click.Group) -> None:
     """Add commands or groups to the ``smallwins`` command line."""
+
+
+@hookspec
+def register_rules(register: Callable[[Rule], None]) -> None:
+    """Register progress rules by calling ``register(rule_instance)`` for each."""
+
+
+@hookspec
+def register_templates(register: Callable[[str, list[dict[str, str]]], None]) -> None:
+    """Register the wordings of a kind of moment: ``register(kind, [{"title", "body"}, ...])``."""

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from smallwins.detector import RestDay
 from smallwins.moment import Moment
 from smallwins.win import Win, local_day
+
+T = TypeVar("T")
 
 # Each entry moves the schema one version forward; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
@@ -250,6 +252,11 @@ class Ledger:
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {number}")
 
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` with the connection, under the lock, outside any transaction."""
+        with self._lock:
+            return fn(self._db)
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken with BEGIN IMMEDIATE; rolled back on any error."""
@@ -278,14 +285,15 @@ class Ledger:
         zone: ZoneInfo,
         day_starts_at: dtime,
         moments_for: Callable[[sqlite3.Connection, list[StoredWin]], list[Moment]] | None = None,
-        targets: Sequence[str] = (),
+        targets_for: Callable[[Moment], Sequence[str]] = lambda _: (),
         save_cursor: bool = True,
         rest_days: Sequence[RestDay] | None = None,
     ) -> list[StoredWin]:
         """Add the wins not yet recorded, the cursor, and the moments they make, atomically.
 
         ``moments_for`` gets the connection (inside the transaction) and the new wins; each
-        moment it returns gets an outbox row per target. Returns the wins that were new.
+        moment it returns gets an outbox row per target ``targets_for`` names. Returns the
+        wins that were new.
         """
         now = time.time()
         unique: dict[str, Win] = {}
@@ -368,8 +376,18 @@ class Ledger:
                 )
             if moments_for is not None:
                 for moment in moments_for(db, new):
-                    self._add_moment(db, moment, targets)
+                    self._add_moment(db, moment, targets_for(moment))
         return new
+
+    def tell(
+        self,
+        make: Callable[[sqlite3.Connection], list[Moment]],
+        targets_for: Callable[[Moment], Sequence[str]],
+    ) -> list[Moment]:
+        """Store the moments ``make`` returns (it may read the ledger) in one transaction;
+        returns those not told before."""
+        with self.transaction() as db:
+            return [m for m in make(db) if self._add_moment(db, m, targets_for(m))]
 
     def add_moment(self, moment: Moment, targets: Sequence[str]) -> bool:
         """Store a moment and its outbox rows; False when its dedupe key was told before."""

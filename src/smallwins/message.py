@@ -39,11 +39,12 @@ def celebration(payload: dict[str, Any]) -> tuple[str, str]:
     """One live win: 'Small win in smallwins' / '"Add vdir support" - your 3rd commit today.'"""
     noun, place = payload["noun"], payload["place"]
     today = int(payload.get("today", 1))
+    progress = payload.get("progress") or ""
     if payload.get("private"):
-        body = f"A new {noun}: your {ordinal(today)} today."
+        body = f"A new {noun}: your {ordinal(today)} today"
     else:
-        body = f"\u201c{clip(payload['title'], 120)}\u201d - your {ordinal(today)} {noun} today."
-    return f"Small win in {place}", body
+        body = f"\u201c{clip(payload['title'], 100)}\u201d - your {ordinal(today)} {noun} today"
+    return f"Small win in {place}", f"{body}; {progress}." if progress else f"{body}."
 
 
 def burst(payloads: Sequence[dict[str, Any]]) -> tuple[str, str]:

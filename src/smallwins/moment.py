@@ -30,6 +30,7 @@ class Moment:
     group: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+    deliver: bool = True
 
     @property
     def notify_type(self) -> str:

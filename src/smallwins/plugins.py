@@ -18,6 +18,8 @@ import pluggy
 
 from smallwins import hookspecs
 from smallwins.detector import Detector
+from smallwins.rules import Rule
+from smallwins.wording import Templates
 
 log = logging.getLogger("smallwins.plugins")
 
@@ -41,6 +43,8 @@ class Plugins:
     failures: list[PluginFailure] = field(default_factory=list)
     detectors: dict[str, type[Detector]] = field(default_factory=dict)
     detector_plugin: dict[str, str] = field(default_factory=dict)
+    rules: list[tuple[str, Rule]] = field(default_factory=list)
+    templates: Templates = field(default_factory=Templates)
     trace: bool = False
 
     def plugin_names(self) -> list[str]:
@@ -121,6 +125,7 @@ def load_plugins(
         plugins.trace = True
         _enable_tracing(pm)
     _collect_detectors(plugins)
+    _collect_rules(plugins)
     return plugins
 
 
@@ -207,6 +212,24 @@ def _collect_detectors(plugins: Plugins) -> None:
         return {"register": register}
 
     call_each(plugins, "register_detectors", register_for)
+
+
+def _collect_rules(plugins: Plugins) -> None:
+    def rules_for(plugin_name: str) -> dict[str, Any]:
+        def register(rule: Rule) -> None:
+            if not isinstance(rule, Rule):
+                raise TypeError(f"register() expects a Rule instance, got {rule!r}")
+            name = getattr(rule, "name", None)
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"{type(rule).__name__} has no name")
+            plugins.rules.append((f"{plugin_name}:{name}", rule))
+
+        return {"register": register}
+
+    call_each(plugins, "register_rules", rules_for)
+    # A kind registered again replaces its wordings: the built-in ones are registered
+    # tryfirst, so any other plugin's win (and the config's [templates] win over both).
+    call_each(plugins, "register_templates", lambda _: {"register": plugins.templates.register})
 
 
 def _enable_tracing(pm: pluggy.PluginManager) -> None:

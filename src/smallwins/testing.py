@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins.config import SourceSettings
+from smallwins.coach import Coach, ScanInfo, build_goals
+from smallwins.config import Settings, SourceSettings
 from smallwins.detector import Detector, RestDay, ScanContext
 from smallwins.ledger import Ledger, StoredWin
 from smallwins.moment import Moment
 from smallwins.scan import ScanResult, run_scan
-from smallwins.source import Source, moments_for_wins
+from smallwins.source import Source
+from smallwins.wording import Templates
 
 __all__ = ["Harness", "ScanResult", "make_context", "scan_once"]
 
@@ -71,6 +73,7 @@ class Harness:
         self.zone = ZoneInfo(timezone)
         self.day_starts_at = day_starts_at
         self.sources: dict[str, Source] = {}
+        self._coach: Coach | None = None
 
     def __enter__(self) -> Harness:
         return self
@@ -107,7 +110,13 @@ class Harness:
         )
         result = run_scan(source.detector, context)
         self.last_result = result
-        history = {w.key for w in result.wins if w.history}
+        scan = ScanInfo.of(
+            source,
+            result.wins,
+            first_scan=context.first_scan,
+            rest_days_changed=result.rest_days is not None,
+        )
+        coach = self._make_coach()
         moment_time = now or datetime.now(UTC)
         return self.ledger.record(
             name,
@@ -116,19 +125,22 @@ class Harness:
             result.cursor,
             zone=self.zone,
             day_starts_at=self.day_starts_at,
-            moments_for=lambda db, new: moments_for_wins(
-                db,
-                source,
-                new,
-                first_scan=context.first_scan,
-                history_keys=history,
-                now=moment_time,
-                coalesce=timedelta(0),
+            moments_for=lambda db, new: coach.on_scan(
+                db, scan, new, now=moment_time, coalesce=timedelta(0)
             ),
-            targets=["test"],
+            targets_for=lambda moment: ["test"] if moment.deliver else [],
             save_cursor=result.cursor_saved,
             rest_days=result.rest_days,
         )
+
+    def _make_coach(self) -> Coach:
+        """A coach with a win-a-day goal per source (and no rules): what a scan tells."""
+        goals = build_goals(Settings(), list(self.sources.values()))
+        if self._coach is None or self._coach.goals != goals:
+            coach = Coach(goals, [], Templates(), zone=self.zone, day_starts_at=self.day_starts_at)
+            self.ledger.read(lambda db: coach.load(db, datetime.now(UTC)))
+            self._coach = coach
+        return self._coach
 
     def wins(self, source: str | None = None) -> list[StoredWin]:
         return self.ledger.wins(source=source)

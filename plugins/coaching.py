@@ -1,0 +1,388 @@
+"""The built-in progress rules (DESIGN section 7) and their wordings.
+
+They use only the public plugin API, like any other plugin: a user can switch one off with
+``disabled_plugins = ["coaching"]`` and register their own rules and wordings instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from smallwins import (
+    DayEvent,
+    DigestEvent,
+    Goal,
+    Progress,
+    Rule,
+    Tell,
+    WeekEvent,
+    WinEvent,
+    hookimpl,
+)
+
+STREAK_MARKS = (3, 7, 14, 30, 50, 100, 200, 365)
+TOTAL_MARKS = (1, 10, 25, 50, 100, 250, 500, 1000)
+BEST_AFTER_DAYS = 14
+GAIN_THRESHOLD = 0.01
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def streak_marks(before: int, after: int) -> list[int]:
+    """Streak milestones in (before, after]: 3, 7, 14, 30, 50, 100, 200, 365, then yearly."""
+    marks = [m for m in STREAK_MARKS if before < m <= after]
+    marks += [y for y in range(730, after + 1, 365) if y > before]
+    return marks
+
+
+def total_marks(before: float, after: float) -> list[int]:
+    """Totals on a thinning schedule: 1, 10, 25, 50, 100, 250, 500, 1000, then every 1000."""
+    marks = [m for m in TOTAL_MARKS if before < m <= after]
+    marks += [t for t in range(2000, int(after) + 1, 1000) if t > before]
+    return marks
+
+
+def number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def amount(goal: Goal, value: float) -> str:
+    """A metric value in words: "12 min", "3 commits"."""
+    if goal.metric == "minutes":
+        return f"{number(value)} min"
+    if goal.metric == "count":
+        return f"{number(value)} {goal.noun if value == 1 else goal.plural}"
+    return number(value)
+
+
+def next_step(goal: Goal) -> str:
+    """The smallest step that keeps a goal going."""
+    if goal.metric == "minutes":
+        return "2 minutes"
+    if goal.metric == "count":
+        return f"one small {goal.noun}"
+    return "one small step"
+
+
+def sparkline(values: tuple[float, ...]) -> str:
+    top = max(values, default=0)
+    if top <= 0:
+        return SPARKS[0] * len(values)
+    return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1)))] for v in values)
+
+
+def base_values(progress: Progress) -> dict[str, Any]:
+    goal = progress.goal
+    last = progress.last_win_title
+    return {
+        "goal": goal.name,
+        "noun": goal.noun,
+        "plural": goal.plural,
+        "strength": round(progress.strength * 100),
+        "streak": progress.streak,
+        "target": amount(goal, progress.target),
+        "step": next_step(goal),
+        "last_win": f"\u201c{last}\u201d" if last else f"a {goal.noun}",
+        "when": progress.last_win_at.strftime("%A") if progress.last_win_at else "recently",
+    }
+
+
+class Streaks(Rule):
+    """A streak crossing 3, 7, 14, 30, 50, 100, 200, 365 days, then each year: told once."""
+
+    name = "streaks"
+
+    def on_win(self, event: WinEvent) -> Iterator[Tell]:
+        unit = "days" if event.goal.per == "day" else "weeks"
+        for mark in streak_marks(event.before.streak, event.after.streak):
+            yield Tell(
+                "streak",
+                f"streak:{event.goal.name}:{event.after.streak_start}:{mark}",
+                {**base_values(event.after), "n": mark, "unit": unit, "unit1": unit[:-1]},
+            )
+
+
+class Totals(Rule):
+    """A total crossing 1, 10, 25, 50, 100, 250, 500, 1000, then every 1000: once ever."""
+
+    name = "totals"
+
+    def on_win(self, event: WinEvent) -> Iterator[Tell]:
+        goal = event.goal
+        what = "hours" if goal.metric == "minutes" else goal.plural
+        for mark in total_marks(event.before.total, event.after.total):
+            yield Tell(
+                "total",
+                f"total:{goal.name}:{mark}",
+                {
+                    **base_values(event.after),
+                    "n": number(mark),
+                    "what": what if mark != 1 else what.removesuffix("s"),
+                    "days": event.after.history_days,
+                },
+            )
+
+
+class PersonalBests(Rule):
+    """Longest session, biggest day, biggest week: after 14 days, at most one a week."""
+
+    name = "personal_bests"
+
+    def on_win(self, event: WinEvent) -> Iterator[Tell]:
+        before, after, goal = event.before, event.after, event.goal
+        if after.history_days < BEST_AFTER_DAYS:
+            return
+        candidates = []
+        if goal.metric != "count" and before.best_single > 0 and event.value > before.best_single:
+            candidates.append(("single", "Longest session yet", event.value, before.best_single))
+        if before.best_day > 0 and after.today_value > before.best_day >= before.today_value:
+            candidates.append(("day", "Biggest day yet", after.today_value, before.best_day))
+        if before.best_week > 0 and after.week_value > before.best_week >= before.week_value:
+            candidates.append(("week", "Biggest week yet", after.week_value, before.best_week))
+        for what, label, value, previous in candidates[:1]:
+            yield Tell(
+                "personal_best",
+                f"best:{goal.name}:{what}:{event.day}",
+                {
+                    **base_values(after),
+                    "label": label,
+                    "value": amount(goal, value),
+                    "previous": amount(goal, previous),
+                },
+                cooldown_days=7,
+            )
+
+
+class Comebacks(Rule):
+    """The first win after two or more days without one is its own moment."""
+
+    name = "comebacks"
+
+    def on_win(self, event: WinEvent) -> Iterator[Tell]:
+        if event.first_today and event.gap_days >= 2:
+            yield Tell(
+                "comeback",
+                f"comeback:{event.goal.name}:{event.day}",
+                {**base_values(event.after), "gap": event.gap_days + 1},
+            )
+
+
+class MarginalGains(Rule):
+    """A week beating the trailing four-week median by 1% or more: 1% better counts."""
+
+    name = "marginal_gains"
+
+    def on_week_end(self, event: WeekEvent) -> Iterator[Tell]:
+        close, goal = event.close, event.goal
+        if not close.baseline or close.value <= close.baseline * (1 + GAIN_THRESHOLD):
+            return
+        gain = close.value / close.baseline - 1
+        yield Tell(
+            "marginal_gain",
+            f"gain:{goal.name}:{close.start}",
+            {
+                **base_values(event.progress),
+                "percent": max(1, round(gain * 100)),
+                "value": amount(goal, close.value),
+                "baseline": amount(goal, close.baseline),
+                "year": f"{(1 + min(gain, 0.05)) ** 52:.1f}x",
+            },
+        )
+
+
+class LevelUps(Rule):
+    """Kaizen: when the target ramps up after a strong week, say so once."""
+
+    name = "level_ups"
+
+    def on_week_end(self, event: WeekEvent) -> Iterator[Tell]:
+        close, goal = event.close, event.goal
+        if close.target_after <= close.target_before:
+            return  # easing back is done quietly
+        per = "a day" if goal.per == "day" else "a week"
+        yield Tell(
+            "level_up",
+            f"level:{goal.name}:{close.start}",
+            {
+                **base_values(event.progress),
+                "before": amount(goal, close.target_before),
+                "after": amount(goal, close.target_after),
+                "per": per,
+                "met": close.met_days,
+                "active": close.active_days,
+            },
+        )
+
+
+class Setbacks(Rule):
+    """Gentle notes on a missed day: "never miss twice" while grace holds, a setback after.
+
+    The coach keeps them rare (one per goal a week, never two days running, only after three
+    celebrations) and out of quiet hours; what it holds back folds into the next digest.
+    """
+
+    name = "setbacks"
+
+    def on_day_end(self, event: DayEvent) -> Iterator[Tell]:
+        goal, close = event.goal, event.close
+        if not goal.setbacks or goal.per != "day" or close.met or close.rest:
+            return
+        values = {**base_values(event.progress), "day": close.day.strftime("%A")}
+        if close.grace_used:
+            yield Tell("never_miss_twice", f"nmt:{goal.name}:{close.day}", values, "setback")
+        elif close.broke:
+            yield Tell("setback", f"setback:{goal.name}:{close.day}", values, "setback")
+
+
+class Digests(Rule):
+    """The evening digest: wins first, then at most one note, then one question."""
+
+    name = "digests"
+
+    def on_digest(self, event: DigestEvent) -> Iterator[Tell]:
+        counts: dict[tuple[str, str], int] = {}
+        for source, kind, _title, _value in event.wins:
+            counts[(source, kind)] = counts.get((source, kind), 0) + 1
+        parts = [
+            f"{n} {kind}{'' if n == 1 else 's'} in {source}" for (source, kind), n in counts.items()
+        ]
+        best = max(event.goals, key=lambda p: p.streak, default=None)
+        streak = ""
+        if best is not None and best.streak >= 2:
+            unit = "days" if best.goal.per == "day" else "weeks"
+            streak = f"{best.goal.name} streak: {best.streak} {unit}."
+        strength = ""
+        if best is not None and best.history_days >= 7:
+            percent = round(best.strength * 100)
+            strength = f"{best.goal.name} {percent}% strong {sparkline(best.last_seven)}."
+        if not event.wins and not event.notes and not event.weekly:
+            return  # a day without wins needs no evening report
+        kind = "weekly_digest" if event.weekly else "digest"
+        yield Tell(
+            kind,
+            f"{kind}:{event.day}",
+            {
+                "count": len(event.wins),
+                "wins_count": f"{len(event.wins)} win{'' if len(event.wins) == 1 else 's'}",
+                "wins": ", ".join(parts[:3]) or "a rest from the ledger",
+                "streak": streak,
+                "strength": strength,
+                "note": event.notes[-1] if event.notes else "",
+                "day": event.day.strftime("%A"),
+            },
+            "digest",
+        )
+
+
+TEMPLATES: dict[str, list[tuple[str, str]]] = {
+    "streak": [
+        ("{n} {unit} in a row", "{n} {unit} of showing up for {goal}."),
+        ("{n}-{unit1} streak", "{goal}: {n} {unit} running. Keep the thread going."),
+        ("A run of {n} {unit}", "{n} {unit} in a row for {goal}; small steps add up."),
+        ("{n} {unit} and counting", "Your {goal} run just reached {n} {unit}."),
+        ("Streak: {n} {unit}", "{n} {unit} without a gap in {goal}. That is a habit forming."),
+    ],
+    "total": [
+        ("{n} {what} in {goal}", "{n} {what} so far, over {days} days. Compounding works."),
+        ("{n} {what}", "Your {goal} total just passed {n} {what}."),
+        ("Milestone: {n} {what}", "{n} {what} in {goal} since you started."),
+        ("{n} {what} and growing", "{goal} reached {n} {what}. One small step at a time."),
+        ("{n} {what} done", "That makes {n} {what} for {goal}. Well built."),
+    ],
+    "personal_best": [
+        ("{label}", "{value} in {goal} (your best was {previous})."),
+        ("New best: {value}", "{label} for {goal}: {value}, up from {previous}."),
+        ("{label}: {value}", "Your previous best in {goal} was {previous}."),
+        ("Personal best in {goal}", "{value} beats your {previous}. {label}."),
+        ("{label} in {goal}", "{value}, past your old mark of {previous}."),
+    ],
+    "comeback": [
+        ("Welcome back", "First {noun} in {gap} days. That one is the hardest, and it is done."),
+        ("Back at it", "A {noun} after {gap} days away. Starting again is a win of its own."),
+        ("Good to see you", "{gap} days off, and now a {noun}. The thread picks up here."),
+        ("You're back", "First {noun} in {gap} days for {goal}. Nicely restarted."),
+        ("Restarted", "After {gap} days, {goal} moves again. That is the hard part done."),
+    ],
+    "marginal_gain": [
+        (
+            "{percent}% more than usual",
+            "{value} this week against your usual {baseline}. 1% a week is 1.7x in a year.",
+        ),
+        (
+            "A {percent}% better week",
+            "{goal}: {value} against {baseline}. Kept up, that is {year} in a year.",
+        ),
+        ("Up {percent}% on your usual", "{value} in {goal} this week; your usual is {baseline}."),
+        ("1% better, and then some", "{percent}% above your usual {baseline} in {goal}."),
+        ("This week beat your usual", "{value} against {baseline} in {goal}: +{percent}%."),
+    ],
+    "level_up": [
+        (
+            "New target: {after}",
+            "{target} on {met} of the last {active} days. From tomorrow: {after} {per}.",
+        ),
+        ("Level up: {after}", "{goal} grows from {before} to {after} {per}. You earned it."),
+        ("Target up to {after}", "A strong week in {goal}: {before} becomes {after} {per}."),
+        ("One notch up: {after}", "{met} of {active} days at {before}. Next: {after} {per}."),
+        ("Ready for {after}", "{goal} steps up from {before} to {after} {per}."),
+    ],
+    "setback": [
+        (
+            "A quiet day",
+            "No {noun} on {day}; {goal} is still {strength}% strong. Last win: "
+            "{last_win} on {when}. {step} today keeps the week.",
+        ),
+        ("A gap in {goal}", "{day} was quiet. You are {strength}% strong; {step} restarts it."),
+        ("Room for a small step", "{goal} paused on {day}. {step} is all it takes today."),
+        (
+            "The thread is still there",
+            "{goal} is {strength}% strong after a quiet {day}. Try {step}.",
+        ),
+        ("An easy restart", "Last win: {last_win} on {when}. {step} today picks it up."),
+    ],
+    "never_miss_twice": [
+        ("Today counts", "{day} was a rest. Even {step} today keeps the thread."),
+        ("Keep the thread", "One quiet day in {goal}; {step} today keeps your run alive."),
+        ("A small one today", "{goal} rested on {day}. {step} is enough to carry on."),
+        ("Never miss twice", "After a rest on {day}, {step} today holds the streak."),
+        ("Back on track today", "{goal} is {strength}% strong. {step} keeps it that way."),
+    ],
+    "digest": [
+        ("Today: {wins_count}", "{wins}. {streak} {note} What moved forward today?"),
+        ("{day}: {wins_count}", "{wins}. {strength} {note} What went well today?"),
+        ("Your day: {wins_count}", "{wins}. {streak} {note} What is one thing you learned?"),
+        ("{wins_count} today", "{wins}. {strength} {note} What made today count?"),
+        ("Evening note: {wins_count}", "{wins}. {streak} {note} What would make tomorrow easy?"),
+    ],
+    "weekly_digest": [
+        (
+            "This week: {count} today",
+            "{wins}. {streak} {strength} {note} What moved the week forward?",
+        ),
+        ("Week in review", "{strength}. {streak} {note} What do you want more of next week?"),
+        ("Your week", "{streak}. {strength} {note} Which small win mattered most?"),
+        ("Sunday look back", "{strength} {streak} {note} What is one step for Monday?"),
+        ("The week behind you", "{streak} {strength} {note} What made this week yours?"),
+    ],
+}
+
+
+@hookimpl
+def register_rules(register: Callable[[Rule], None]) -> None:
+    for rule in (
+        Streaks(),
+        Totals(),
+        PersonalBests(),
+        Comebacks(),
+        MarginalGains(),
+        LevelUps(),
+        Setbacks(),
+        Digests(),
+    ):
+        register(rule)
+
+
+@hookimpl(tryfirst=True)
+def register_templates(register: Callable[[str, list[tuple[str, str]]], None]) -> None:
+    for kind, variants in TEMPLATES.items():
+        register(kind, variants)

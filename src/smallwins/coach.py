@@ -1,0 +1,577 @@
+"""The coach: runs the rules over wins and the clock, and turns what they tell into moments.
+
+It keeps one Tracker per goal in memory (rebuilt from the ledger at start), so a new win costs
+only its own update. Everything it tells is a Moment with a dedupe key, written in the same
+transaction as the wins (or the clock tick) that caused it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from smallwins import message
+from smallwins.config import QuietHours, Settings
+from smallwins.goal import Goal
+from smallwins.ledger import StoredWin
+from smallwins.moment import Moment
+from smallwins.progress import Progress, Tracker
+from smallwins.rules import DayEvent, DigestEvent, Rule, Tell, WeekEvent, WinEvent
+from smallwins.source import Source
+from smallwins.win import Win, local_day
+from smallwins.wording import Templates
+
+log = logging.getLogger("smallwins.coach")
+
+# A burst keeps growing while wins keep coming, but is told within this many windows.
+BURST_CAP_WINDOWS = 5
+SETBACK_GAP = timedelta(days=7)
+CELEBRATIONS_BEFORE_SETBACK = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInfo:
+    """What the coach needs to know about the source a scan's wins came from."""
+
+    name: str
+    label: str
+    noun: str
+    plural: str
+    private: bool
+    first_scan: bool
+    history_keys: frozenset[str]
+    places: dict[str, str]
+    rest_days_changed: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        source: Source,
+        wins: Sequence[Win],
+        *,
+        first_scan: bool,
+        rest_days_changed: bool = False,
+    ) -> ScanInfo:
+        detector = source.detector
+        return cls(
+            name=source.name,
+            label=detector.describe(),
+            noun=detector.noun,
+            plural=detector.plural_noun(),
+            private=source.settings.private,
+            first_scan=first_scan,
+            history_keys=frozenset(w.key for w in wins if w.history),
+            places={w.key: str(w.details["place"]) for w in wins if w.details.get("place")},
+            rest_days_changed=rest_days_changed,
+        )
+
+
+class Coach:
+    def __init__(
+        self,
+        goals: Sequence[Goal],
+        rules: Sequence[tuple[str, Rule]],
+        templates: Templates,
+        *,
+        zone: ZoneInfo,
+        day_starts_at: time,
+        quiet_hours: QuietHours | None = None,
+        digest: str = "daily",
+        digest_at: time = time(20, 30),
+    ) -> None:
+        self.goals = list(goals)
+        self.rules = list(rules)
+        self.templates = templates
+        self.zone = zone
+        self.day_starts_at = day_starts_at
+        self.quiet_hours = quiet_hours
+        self.digest = digest
+        self.digest_at = digest_at
+        self.trackers: dict[str, Tracker] = {}
+        self._private_sources: set[str] = {s for g in self.goals if g.private for s in g.sources}
+
+    # -- time -----------------------------------------------------------------------------
+
+    def today(self, now: datetime) -> date:
+        return local_day(now, self.zone, self.day_starts_at)
+
+    def _at(self, day: date, clock: time) -> datetime:
+        """``clock`` on local day ``day``: before the day's start it belongs to the next date."""
+        calendar_day = day + timedelta(days=1) if clock < self.day_starts_at else day
+        return datetime.combine(calendar_day, clock, tzinfo=self.zone)
+
+    def day_end(self, day: date) -> datetime:
+        return self._at(day + timedelta(days=1), self.day_starts_at)
+
+    def digest_time(self, day: date) -> datetime | None:
+        if self.digest == "off":
+            return None
+        if self.digest == "weekly" and day.weekday() != 6:
+            return None
+        return self._at(day, self.digest_at)
+
+    def told_at(self, due: datetime) -> datetime:
+        """When a moment due at ``due`` is told: quiet hours move it to their end."""
+        if self.quiet_hours is None:
+            return due
+        local = due.astimezone(self.zone)
+        if not self.quiet_hours.contains(local):
+            return due
+        return self.quiet_hours.ends_after(local)
+
+    def next_clock(self, now: datetime) -> datetime:
+        """The next time the clock has something for the coach: a day's end or a digest."""
+        today = self.today(now)
+        times = [self.day_end(today)]
+        for day in (today, today + timedelta(days=1)):
+            digest = self.digest_time(day)
+            if digest is not None and digest > now:
+                times.append(digest)
+                break
+        return min(times)
+
+    # -- building -------------------------------------------------------------------------
+
+    def load(self, db: sqlite3.Connection, now: datetime) -> None:
+        """Rebuild every goal's tracker from the ledger; days before today are closed quietly."""
+        for goal in self.goals:
+            self.trackers[goal.name] = self._rebuild(db, goal, self.today(now))
+
+    def _rebuild(self, db: sqlite3.Connection, goal: Goal, today: date) -> Tracker:
+        marks = ",".join("?" * len(goal.sources))
+        tracker = Tracker(goal)
+        tracker.rest = {
+            date.fromisoformat(row[0])
+            for row in db.execute(
+                f"SELECT day FROM rest_days WHERE source IN ({marks})", goal.sources
+            )
+        }
+        if goal.tags:
+            rows = db.execute(
+                f"SELECT source, day, kind, value, tags FROM wins WHERE source IN ({marks})",
+                goal.sources,
+            )
+            for source, day, kind, value, tags in rows:
+                if goal.counts(source, kind, tuple(json.loads(tags))):
+                    tracker.add_day(date.fromisoformat(day), 1, value, value)
+        else:
+            rows = db.execute(
+                "SELECT day, kind, COUNT(*), SUM(value), MAX(value) FROM wins"
+                f" WHERE source IN ({marks}) GROUP BY day, kind",
+                goal.sources,
+            )
+            for day, kind, count, total, largest in rows:
+                if not goal.kinds or kind in goal.kinds:
+                    tracker.add_day(date.fromisoformat(day), count, total, largest)
+        last = db.execute(
+            f"SELECT occurred_at, title, value, kind FROM wins WHERE source IN ({marks})"
+            " ORDER BY ts DESC LIMIT 20",
+            goal.sources,
+        ).fetchall()
+        for occurred_at, title, value, kind in last:
+            if not goal.kinds or kind in goal.kinds:
+                tracker.last_win_at = datetime.fromisoformat(occurred_at)
+                tracker.last_win_title, tracker.last_win_value = title, value
+                break
+        tracker.close_through(today - timedelta(days=1))
+        return tracker
+
+    def goals_of(self, source: str, kind: str, tags: Sequence[str]) -> list[Goal]:
+        return [g for g in self.goals if g.counts(source, kind, tuple(tags))]
+
+    # -- wins -----------------------------------------------------------------------------
+
+    def on_scan(
+        self,
+        db: sqlite3.Connection,
+        scan: ScanInfo,
+        new: list[StoredWin],
+        *,
+        now: datetime,
+        coalesce: timedelta,
+    ) -> list[Moment]:
+        """The moments a scan's new wins make (DESIGN section 7): history becomes at most one
+        summary, each live win a celebration (a burst of them one message), and the rules
+        have their say."""
+        today = self.today(now)
+        if scan.rest_days_changed:
+            for goal in self.goals:
+                if scan.name in goal.sources:
+                    self.trackers[goal.name] = self._rebuild(db, goal, today)
+        if not new:
+            return []
+        if scan.first_scan:
+            live, history = [], new
+        else:
+            live = [w for w in new if w.key not in scan.history_keys]
+            history = [w for w in new if w.key in scan.history_keys]
+        stale = {g.name for w in history for g in self.goals_of(w.source, w.kind, w.tags)}
+        stale |= {
+            g.name
+            for w in live
+            for g in self.goals_of(w.source, w.kind, w.tags)
+            if self._closed(g.name, w.day)
+        }
+        for name in stale:
+            goal = next(g for g in self.goals if g.name == name)
+            self.trackers[name] = self._rebuild(db, goal, today)
+        moments: list[Moment] = []
+        if history:
+            moments.append(self._summary(scan, history, backfill=not scan.first_scan, now=now))
+        if live:
+            group = f"burst:{scan.name}"
+            due = _burst_due(db, group, now, coalesce)
+            for win in sorted(live, key=lambda w: (w.occurred_at, w.id)):
+                moments.extend(self._live_win(db, scan, win, group, due, now, stale))
+        return moments
+
+    def _closed(self, goal: str, day: date) -> bool:
+        tracker = self.trackers.get(goal)
+        return bool(tracker and tracker.closed_through and day <= tracker.closed_through)
+
+    def _live_win(
+        self,
+        db: sqlite3.Connection,
+        scan: ScanInfo,
+        win: StoredWin,
+        group: str,
+        due: datetime,
+        now: datetime,
+        rebuilt: set[str],
+    ) -> list[Moment]:
+        moments: list[Moment] = []
+        today_count = db.execute(
+            "SELECT COUNT(*) FROM wins WHERE source = ? AND day = ? AND ts <= ?",
+            (scan.name, win.day.isoformat(), win.occurred_at.timestamp()),
+        ).fetchone()[0]
+        progress_note = ""
+        title = "" if scan.private else win.title
+        for goal in self.goals_of(win.source, win.kind, win.tags):
+            tracker = self.trackers.setdefault(goal.name, Tracker(goal))
+            before = tracker.snapshot(win.day)
+            gap = tracker.gap_before(win.day)
+            first_today = win.day not in tracker.days
+            if goal.name not in rebuilt:
+                tracker.add(win.day, win.occurred_at, win.value, win.title)
+            after = tracker.snapshot(win.day)
+            if not progress_note:
+                progress_note = progress_text(goal, before, after)
+            event = WinEvent(
+                goal=goal,
+                source=win.source,
+                key=win.key,
+                title=title,
+                value=win.value,
+                at=win.occurred_at,
+                day=win.day,
+                before=self._private(before),
+                after=self._private(after),
+                gap_days=gap,
+                first_today=first_today,
+            )
+            for rule_name, rule in self.rules:
+                tells = self._call(rule_name, rule.on_win, event)
+                moments.extend(self._moments(db, tells, now, goal=goal.name, source=win.source))
+        payload: dict[str, Any] = {
+            "source": scan.name,
+            "place": scan.name if scan.private else scan.places.get(win.key, scan.name),
+            "title": win.title,
+            "noun": scan.noun,
+            "plural": scan.plural,
+            "today": today_count,
+            "private": scan.private,
+            "progress": progress_note,
+        }
+        heading, body = message.celebration(payload)
+        moments.insert(
+            0,
+            Moment(
+                kind="celebration",
+                dedupe_key=f"win:{scan.name}:{win.key}",
+                title=heading,
+                message=body,
+                at=now,
+                due_at=due,
+                source=scan.name,
+                group=group,
+                payload=payload,
+            ),
+        )
+        return moments
+
+    def _summary(
+        self, scan: ScanInfo, wins: list[StoredWin], *, backfill: bool, now: datetime
+    ) -> Moment:
+        days = [w.day for w in wins]
+        title, body = message.summary(
+            label=scan.label,
+            count=len(wins),
+            noun=scan.noun,
+            plural=scan.plural,
+            first_day=min(days),
+            best_run=message.longest_run(days),
+            backfill=backfill,
+        )
+        key = f"summary:{scan.name}" if not backfill else f"backfill:{scan.name}:{wins[0].key}"
+        return Moment(
+            kind="summary",
+            dedupe_key=key,
+            title=title,
+            message=body,
+            at=now,
+            due_at=now,
+            source=scan.name,
+            payload={"count": len(wins), "source": scan.name},
+        )
+
+    # -- the clock ------------------------------------------------------------------------
+
+    def on_clock(self, db: sqlite3.Connection, now: datetime) -> list[Moment]:
+        """Close the days (and weeks) that have ended; tell the digest when it is time."""
+        today = self.today(now)
+        moments: list[Moment] = []
+        for goal in self.goals:
+            tracker = self.trackers.setdefault(goal.name, Tracker(goal))
+            days, weeks = tracker.close_through(today - timedelta(days=1))
+            # Only the newest closes speak: a daemon waking after a week away does not
+            # replay seven days of notes.
+            for close in days[-1:]:
+                moment_time = max(now, self.day_end(close.day))
+                snapshot = self._private(tracker.snapshot(today))
+                event = DayEvent(goal, close, snapshot, moment_time)
+                for rule_name, rule in self.rules:
+                    tells = self._call(rule_name, rule.on_day_end, event)
+                    moments.extend(self._moments(db, tells, moment_time, goal=goal.name))
+            for week in weeks[-1:]:
+                snapshot = self._private(tracker.snapshot(today))
+                event_week = WeekEvent(goal, week, snapshot, now)
+                for rule_name, rule in self.rules:
+                    tells = self._call(rule_name, rule.on_week_end, event_week)
+                    moments.extend(self._moments(db, tells, now, goal=goal.name))
+        digest_at = self.digest_time(today)
+        if digest_at is not None and now >= digest_at:
+            moments.extend(self._digest(db, today, now))
+        return moments
+
+    def _digest(self, db: sqlite3.Connection, day: date, now: datetime) -> list[Moment]:
+        weekly = day.weekday() == 6 and self.digest in ("weekly", "both")
+        last = db.execute(
+            "SELECT MAX(created_at) FROM moments WHERE category = 'digest'"
+        ).fetchone()[0]
+        notes = tuple(
+            row[0]
+            for row in db.execute(
+                "SELECT message FROM moments WHERE grp = 'deferred' AND created_at > ? ORDER BY id",
+                (last or 0,),
+            )
+        )
+        wins = tuple(
+            (source, kind, "" if source in self._private_sources else title, value)
+            for source, kind, title, value in db.execute(
+                "SELECT source, kind, title, value FROM wins WHERE day = ? ORDER BY ts",
+                (day.isoformat(),),
+            )
+        )
+        goals = tuple(
+            self._private(self.trackers[g.name].snapshot(day))
+            for g in self.goals
+            if g.name in self.trackers
+        )
+        event = DigestEvent(day, weekly, goals, wins, notes, now)
+        moments: list[Moment] = []
+        for rule_name, rule in self.rules:
+            tells = self._call(rule_name, rule.on_digest, event)
+            moments.extend(self._moments(db, tells, now))
+        return moments
+
+    # -- turning tells into moments -------------------------------------------------------
+
+    def _call(
+        self, rule_name: str, method: Callable[[Any], Iterable[Tell]], event: Any
+    ) -> list[Tell]:
+        try:
+            tells = list(method(event) or ())
+        except Exception as exc:  # a rule is plugin code: one broken rule silences only itself
+            log.warning("rule %s raised %r; skipped", rule_name, exc)
+            log.debug("rule %s traceback", rule_name, exc_info=exc)
+            return []
+        good = [t for t in tells if isinstance(t, Tell) and t.key and t.kind]
+        if len(good) != len(tells):
+            log.warning("rule %s returned something that is not a Tell; skipped", rule_name)
+        return good
+
+    def _moments(
+        self,
+        db: sqlite3.Connection,
+        tells: Iterable[Tell],
+        now: datetime,
+        *,
+        goal: str | None = None,
+        source: str | None = None,
+    ) -> list[Moment]:
+        moments = []
+        for tell in tells:
+            key = tell.key
+            if db.execute("SELECT 1 FROM moments WHERE dedupe_key = ?", (key,)).fetchone():
+                continue
+            if (
+                tell.cooldown_days
+                and db.execute(
+                    "SELECT 1 FROM moments WHERE kind = ? AND goal IS ? AND created_at > ?",
+                    (tell.kind, goal, (now - timedelta(days=tell.cooldown_days)).timestamp()),
+                ).fetchone()
+            ):
+                continue
+            last = db.execute(
+                "SELECT title, message FROM moments WHERE kind = ? ORDER BY id DESC LIMIT 1",
+                (tell.kind,),
+            ).fetchone()
+            text = self.templates.render(
+                tell.kind, key, tell.values, avoid=(last[0], last[1]) if last else None
+            ) or (tell.title, tell.body)
+            if not text[0] or not text[1]:
+                log.warning("nothing to say for a %s moment (no template); skipped", tell.kind)
+                continue
+            due = self.told_at(now)
+            moment = Moment(
+                kind=tell.kind,
+                dedupe_key=key,
+                title=text[0],
+                message=text[1],
+                at=now,
+                due_at=due,
+                category=tell.category,
+                source=source,
+                goal=goal,
+                payload={k: _plain(v) for k, v in tell.values.items()},
+            )
+            if tell.category == "setback" and not self._setback_allowed(db, goal, due):
+                moment.group, moment.deliver = "deferred", False
+            moments.append(moment)
+        return moments
+
+    def _setback_allowed(self, db: sqlite3.Connection, goal: str | None, due: datetime) -> bool:
+        """Setbacks are rare: one per goal per 7 days, never on two days running, and only
+        after three celebrations since the last one. The others fold into the next digest."""
+        told = "category = 'setback' AND grp IS NOT 'deferred'"
+        last_goal = db.execute(
+            f"SELECT MAX(due_at) FROM moments WHERE {told} AND goal IS ?", (goal,)
+        ).fetchone()[0]
+        if last_goal is not None and due.timestamp() - last_goal < SETBACK_GAP.total_seconds():
+            return False
+        last_any = db.execute(
+            f"SELECT MAX(due_at), MAX(created_at) FROM moments WHERE {told}"
+        ).fetchone()
+        if last_any[0] is not None:
+            last_day = self.today(datetime.fromtimestamp(last_any[0], self.zone))
+            if (self.today(due) - last_day).days <= 1:
+                return False
+        celebrations = db.execute(
+            "SELECT COUNT(*) FROM moments WHERE category = 'celebration' AND created_at > ?",
+            (last_any[1] or 0,),
+        ).fetchone()[0]
+        return int(celebrations) >= CELEBRATIONS_BEFORE_SETBACK
+
+    def _private(self, progress: Progress) -> Progress:
+        """A private goal's progress without titles: rules cannot leak what they never see."""
+        return replace(progress, last_win_title=None) if progress.goal.private else progress
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def progress_text(goal: Goal, before: Progress, after: Progress) -> str:
+    """The goal's progress after a win, in a few words: "12 of 10 min today, target met"."""
+    if goal.per == "week":
+        amount = message.number(after.week_value)
+        unit = f" {goal.unit}" if goal.metric != "count" else ""
+        met = ", target met" if after.week_value >= after.target > before.week_value else ""
+        return f"{amount}{unit} of {message.number(after.target)} this week{met}"
+    if goal.metric == "count" and after.target <= 1:
+        return ""
+    unit = " min" if goal.metric == "minutes" else ""
+    text = f"{message.number(after.today_value)} of {message.number(after.target)}{unit} today"
+    if after.met_today and not before.met_today:
+        text += ", target met"
+    return text
+
+
+def _burst_due(db: sqlite3.Connection, group: str, now: datetime, window: timedelta) -> datetime:
+    """The due time shared by a burst: a window after the latest win, capped after the first."""
+    row = db.execute(
+        "SELECT MIN(m.created_at) FROM moments m JOIN outbox o ON o.moment_id = m.id"
+        " WHERE m.grp = ? AND o.status = 'pending' AND o.attempts = 0",
+        (group,),
+    ).fetchone()
+    due = now + window
+    if row[0] is not None:
+        first = datetime.fromtimestamp(row[0], now.tzinfo)
+        due = min(due, first + window * BURST_CAP_WINDOWS)
+        db.execute(
+            "UPDATE moments SET due_at = ? WHERE grp = ? AND id IN"
+            " (SELECT moment_id FROM outbox WHERE status = 'pending' AND attempts = 0)",
+            (due.timestamp(), group),
+        )
+    return due
+
+
+def build_goals(settings: Settings, sources: Sequence[Source]) -> list[Goal]:
+    """The configured goals; with none, one per source: a win a day."""
+    by_name = {source.name: source for source in sources}
+    goals = []
+    if settings.goals:
+        for name, goal_settings in settings.goals.items():
+            # A goal may name sources that are no longer configured: their wins still count.
+            members = [by_name[n] for n in goal_settings.sources if n in by_name]
+            goals.append(
+                Goal.from_settings(
+                    name,
+                    goal_settings,
+                    noun=members[0].detector.noun if members else "win",
+                    plural=members[0].detector.plural_noun() if members else "wins",
+                    private=any(m.settings.private for m in members),
+                )
+            )
+        return goals
+    return [
+        Goal(
+            name=source.name,
+            sources=(source.name,),
+            noun=source.detector.noun,
+            plural=source.detector.plural_noun(),
+            private=source.settings.private,
+        )
+        for source in sources
+    ]
+
+
+def build_coach(
+    settings: Settings,
+    sources: Sequence[Source],
+    rules: Sequence[tuple[str, Rule]],
+    templates: Templates,
+) -> Coach:
+    """A coach for the config: its goals, the plugins' rules, and the config's wordings over
+    the plugins'."""
+    merged = templates.copy()
+    for kind, variants in settings.templates.items():
+        merged.register(kind, [{"title": v.title, "body": v.body} for v in variants])
+    return Coach(
+        build_goals(settings, sources),
+        rules,
+        merged,
+        zone=settings.zone(),
+        day_starts_at=settings.day_starts_at,
+        quiet_hours=settings.notify.quiet_hours,
+        digest=settings.digest,
+        digest_at=settings.digest_at,
+    )

@@ -1,0 +1,293 @@
+"""Per-goal progress, kept up to date one win and one closed day at a time.
+
+Nothing here rescans history after start-up: a win updates its day, a closed day updates the
+streak, the strength and (on Sundays) the week. Evaluating the rules after a new win therefore
+costs the new wins plus the days in the rules' windows, whatever the size of the ledger.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from smallwins.goal import Goal
+
+BASELINE_WEEKS = 4
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One goal's standing at one moment."""
+
+    goal: Goal
+    today: date
+    today_value: float
+    week_value: float
+    target: float
+    streak: int
+    streak_start: date | None
+    best_streak: int
+    strength: float
+    total_count: int
+    total_value: float
+    best_single: float
+    best_day: float
+    best_week: float
+    baseline: float | None
+    history_days: int
+    last_win_title: str | None
+    last_win_at: datetime | None
+    last_win_value: float
+    last_seven: tuple[float, ...]
+
+    @property
+    def met_today(self) -> bool:
+        return self.today_value >= self.target
+
+    @property
+    def total(self) -> float:
+        """The goal's total in its metric: wins for ``count``, hours for ``minutes``."""
+        if self.goal.metric == "count":
+            return float(self.total_count)
+        if self.goal.metric == "minutes":
+            return self.total_value / 60
+        return self.total_value
+
+
+@dataclass(frozen=True, slots=True)
+class DayClose:
+    """What closing one day did to a goal (per-day goals)."""
+
+    day: date
+    value: float
+    met: bool
+    rest: bool
+    grace_used: bool
+    broke: bool
+    streak_before: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeekClose:
+    """What closing one week (Monday to Sunday) did to a goal."""
+
+    start: date
+    value: float
+    baseline: float | None
+    met_days: int
+    active_days: int
+    met: bool
+    target_before: float
+    target_after: float
+
+
+@dataclass(slots=True)
+class Tracker:
+    """The incremental state of one goal."""
+
+    goal: Goal
+    days: dict[date, float] = field(default_factory=dict)
+    rest: set[date] = field(default_factory=set)
+    first_day: date | None = None
+    closed_through: date | None = None
+    streak: int = 0
+    streak_start: date | None = None
+    best_streak: int = 0
+    grace_left: int = 0
+    grace_week: date | None = None
+    strength: float = 0.0
+    total_count: int = 0
+    total_value: float = 0.0
+    best_single: float = 0.0
+    best_day: float = 0.0
+    best_week: float = 0.0
+    weeks: dict[date, float] = field(default_factory=dict)
+    target: float = 0.0
+    weeks_below: int = 0
+    last_win_title: str | None = None
+    last_win_at: datetime | None = None
+    last_win_value: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.target = self.goal.target
+        self.grace_left = self.goal.grace_days
+
+    # -- wins -----------------------------------------------------------------------------
+
+    def add(self, day: date, at: datetime, value: float, title: str) -> None:
+        """Count one win (on an open day: a closed day needs a rebuild)."""
+        self.add_day(day, 1, float(value), float(value))
+        if self.last_win_at is None or at >= self.last_win_at:
+            self.last_win_at, self.last_win_title, self.last_win_value = at, title, float(value)
+
+    def add_day(self, day: date, count: int, total: float, largest: float) -> None:
+        """Count ``count`` wins of one day whose values sum to ``total``."""
+        amount = float(count) if self.goal.metric == "count" else total
+        self.days[day] = self.days.get(day, 0.0) + amount
+        self.weeks[week_start(day)] = self.weeks.get(week_start(day), 0.0) + amount
+        self.total_count += count
+        self.total_value += total
+        if self.goal.metric != "count":
+            self.best_single = max(self.best_single, largest)
+        if self.first_day is None or day < self.first_day:
+            self.first_day = day
+
+    def gap_before(self, day: date) -> int:
+        """Days without a win (rest days aside) right before ``day``, if ``day`` had none yet."""
+        if self.first_day is None or day in self.days:
+            return 0
+        gap = 0
+        cursor = day - timedelta(days=1)
+        while cursor >= self.first_day and cursor not in self.days:
+            if cursor not in self.rest:
+                gap += 1
+            cursor -= timedelta(days=1)
+            if gap > 366:
+                break
+        return gap
+
+    # -- closing days and weeks -----------------------------------------------------------
+
+    def close_through(self, last: date) -> tuple[list[DayClose], list[WeekClose]]:
+        """Close every day up to ``last``; returns what each closed day and week did."""
+        days: list[DayClose] = []
+        weeks: list[WeekClose] = []
+        if self.first_day is None:
+            return days, weeks
+        day = (
+            self.first_day
+            if self.closed_through is None
+            else (self.closed_through + timedelta(days=1))
+        )
+        while day <= last:
+            days.append(self._close_day(day))
+            if day.weekday() == 6:
+                weeks.append(self._close_week(week_start(day)))
+            self.closed_through = day
+            day += timedelta(days=1)
+        return days, weeks
+
+    def _close_day(self, day: date) -> DayClose:
+        if week_start(day) != self.grace_week:
+            self.grace_week = week_start(day)
+            self.grace_left = self.goal.grace_days
+        value = self.days.get(day, 0.0)
+        rest = day in self.rest and value == 0
+        before = self.streak
+        self.best_day = max(self.best_day, value)
+        if rest:
+            return DayClose(day, value, False, True, False, False, before)
+        per_day = self.goal.per == "day"
+        met = value >= self.target if per_day else value > 0
+        done = min(1.0, value / self.target) if per_day else float(value > 0)
+        m = 0.5 ** (math.sqrt(self.goal.frequency) / 13)
+        self.strength = self.strength * m + done * (1 - m)
+        grace_used = broke = False
+        if per_day:
+            if met:
+                if self.streak == 0:
+                    self.streak_start = day
+                self.streak += 1
+                self.best_streak = max(self.best_streak, self.streak)
+            elif self.streak > 0 and self.grace_left > 0:
+                self.grace_left -= 1
+                grace_used = True
+            elif self.streak > 0:
+                self.streak, self.streak_start, broke = 0, None, True
+        return DayClose(day, value, met, False, grace_used, broke, before)
+
+    def _close_week(self, start: date) -> WeekClose:
+        value = self.weeks.get(start, 0.0)
+        self.best_week = max(self.best_week, value)
+        baseline = self.baseline_before(start)
+        days = [start + timedelta(days=i) for i in range(7)]
+        active = [d for d in days if not (d in self.rest and self.days.get(d, 0) == 0)]
+        target = self.target
+        if self.goal.per == "day":
+            met_days = sum(1 for d in active if self.days.get(d, 0.0) >= target)
+            met = bool(active) and met_days * 7 >= len(active) * 5
+            below = bool(active) and met_days * 2 < len(active)
+        else:
+            met_days = sum(1 for d in days if self.days.get(d, 0.0) > 0)
+            met = value >= target
+            below = not met and bool(active)
+            if met:
+                if self.streak == 0:
+                    self.streak_start = start
+                self.streak += 1
+                self.best_streak = max(self.best_streak, self.streak)
+            elif active:
+                self.streak, self.streak_start = 0, None
+        self._ramp(met, below)
+        return WeekClose(start, value, baseline, met_days, len(active), met, target, self.target)
+
+    def _ramp(self, met: bool, below: bool) -> None:
+        """Kaizen: a week met on most days raises the target a step; two weeks below ease it."""
+        if not self.goal.ramp:
+            return
+        if met:
+            self.weeks_below = 0
+            ceiling = self.goal.max_target or math.inf
+            self.target = min(ceiling, round(self.target * (1 + self.goal.ramp), 2))
+        elif below:
+            self.weeks_below += 1
+            if self.weeks_below >= 2:
+                self.weeks_below = 0
+                self.target = max(self.goal.target, round(self.target / (1 + self.goal.ramp), 2))
+        else:
+            self.weeks_below = 0
+
+    def baseline_before(self, start: date) -> float | None:
+        """The median of the four complete weeks before the week at ``start``."""
+        if self.first_day is None or week_start(self.first_day) > start - timedelta(weeks=4):
+            return None
+        values = [
+            self.weeks.get(start - timedelta(weeks=n), 0.0) for n in range(1, BASELINE_WEEKS + 1)
+        ]
+        return statistics.median(values)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def snapshot(self, today: date) -> Progress:
+        today_value = self.days.get(today, 0.0)
+        streak = self.streak
+        # The open day (or week) adds to the streak once it is met; it never breaks it.
+        if self.goal.per == "day":
+            open_met = today_value >= self.target and self.closed_through != today
+        else:
+            week_end = week_start(today) + timedelta(days=6)
+            open_met = self.weeks.get(week_start(today), 0) >= self.target and (
+                self.closed_through is None or self.closed_through < week_end
+            )
+        streak += int(open_met)
+        history = (today - self.first_day).days + 1 if self.first_day else 0
+        return Progress(
+            goal=self.goal,
+            today=today,
+            today_value=today_value,
+            week_value=self.weeks.get(week_start(today), 0.0),
+            target=self.target,
+            streak=streak,
+            streak_start=self.streak_start or (today if streak else None),
+            best_streak=max(self.best_streak, streak),
+            strength=self.strength,
+            total_count=self.total_count,
+            total_value=self.total_value,
+            best_single=self.best_single,
+            best_day=max(self.best_day, today_value),
+            best_week=max(self.best_week, self.weeks.get(week_start(today), 0.0)),
+            baseline=self.baseline_before(week_start(today)),
+            history_days=history,
+            last_win_title=self.last_win_title,
+            last_win_at=self.last_win_at,
+            last_win_value=self.last_win_value,
+            last_seven=tuple(
+                self.days.get(today - timedelta(days=n), 0.0) for n in range(6, -1, -1)
+            ),
+        )

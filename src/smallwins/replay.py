@@ -1,0 +1,132 @@
+"""Replaying the ledger's history through the rules with a simulated clock.
+
+Nothing is sent and nothing is stored: the replay records the history, win by win, into a
+ledger in memory, and ticks the coach's clock between wins as the days went by. Two replays of
+one history say the same things at the same times.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+from smallwins.coach import Coach, ScanInfo
+from smallwins.ledger import Ledger, StoredWin
+from smallwins.moment import Moment
+from smallwins.source import Source
+from smallwins.win import Win
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """A moment and when it would have been told (quiet hours moved)."""
+
+    at: datetime
+    moment: Moment
+
+    def to_json(self) -> dict[str, object]:
+        return {**self.moment.to_json(), "at": self.at.isoformat()}
+
+
+def _scan_info(win: StoredWin, sources: dict[str, Source]) -> ScanInfo:
+    source = sources.get(win.source)
+    place = str(win.details.get("place") or win.source) if isinstance(win.details, dict) else ""
+    return ScanInfo(
+        name=win.source,
+        label=source.detector.describe() if source else win.source,
+        noun=source.detector.noun if source else "win",
+        plural=source.detector.plural_noun() if source else "wins",
+        private=source.settings.private if source else False,
+        first_scan=False,
+        history_keys=frozenset(),
+        places={win.key: place} if place else {},
+    )
+
+
+def replay(
+    history: Ledger,
+    coach: Coach,
+    sources: Sequence[Source],
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> list[Told]:
+    """What the coach would have told over the whole history, between ``start`` and ``end``."""
+    by_name = {s.name: s for s in sources}
+    wins = history.wins()
+    memory = Ledger(Path(":memory:"))
+    rest = history.rest_days()
+    with memory.transaction() as db:
+        db.executemany(
+            "INSERT INTO rest_days (source, day, reason) VALUES (?, ?, ?)",
+            [(name, r.day.isoformat(), r.reason) for name, r in rest],
+        )
+    if wins:
+        memory.read(lambda db: coach.load(db, wins[0].occurred_at))
+    clock = wins[0].occurred_at if wins else None
+
+    def tick_until(moment: datetime) -> None:
+        nonlocal clock
+        while clock is not None and (tick := coach.next_clock(clock)) <= moment:
+            memory.tell(partial(_on_clock, coach, tick), _nowhere)
+            clock = tick
+
+    for win in wins:
+        if end is not None and coach.today(win.occurred_at) > end:
+            break
+        tick_until(win.occurred_at)
+        scan = _scan_info(win, by_name)
+        memory.record(
+            win.source,
+            win.detector,
+            [_as_win(win)],
+            None,
+            zone=coach.zone,
+            day_starts_at=coach.day_starts_at,
+            moments_for=partial(_on_scan, coach, scan, win.occurred_at),
+            save_cursor=False,
+        )
+        clock = max(clock, win.occurred_at) if clock else win.occurred_at
+    if clock is not None:
+        last_day = end or coach.today(clock)
+        tick_until(coach.day_end(last_day) + timedelta(seconds=1))
+    # Setbacks held back by their budget are not told: they fold into the next digest.
+    told = [Told(coach.told_at(m.due_at), m) for m in memory.moments() if m.group != "deferred"]
+    memory.close()
+    return [
+        t
+        for t in sorted(told, key=lambda t: (t.at, t.moment.id or 0))
+        if (start is None or coach.today(t.at) >= start)
+        and (end is None or coach.today(t.at) <= end)
+    ]
+
+
+def _as_win(stored: StoredWin) -> Win:
+    return Win(
+        key=stored.key,
+        title=stored.title,
+        occurred_at=stored.occurred_at,
+        kind=stored.kind,
+        value=stored.value,
+        unit=stored.unit,
+        tags=stored.tags,
+        details=stored.details,
+    )
+
+
+def _on_clock(coach: Coach, at: datetime, db: sqlite3.Connection) -> list[Moment]:
+    return coach.on_clock(db, at)
+
+
+def _on_scan(
+    coach: Coach, scan: ScanInfo, at: datetime, db: sqlite3.Connection, new: list[StoredWin]
+) -> list[Moment]:
+    return coach.on_scan(db, scan, new, now=at, coalesce=timedelta(0))
+
+
+def _nowhere(_moment: Moment) -> list[str]:
+    return []
