@@ -28,6 +28,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("TZ", "UTC")
+    # Tests count messages; a digest told because a test runs past 20:30 would be noise.
+    monkeypatch.setenv("SMALLWINS_DIGEST", "off")
     (tmp_path / "user").mkdir()
     return root
 
