@@ -356,7 +356,7 @@ class Ledger:
                         value=row[8],
                         unit=row[9],
                         tags=tuple(unique[row[1]].tags),
-                        details=json.loads(row[11]),
+                        details=dict(unique[row[1]].details),
                     )
                     for offset, row in enumerate(rows)
                 ]
