@@ -87,3 +87,14 @@ def test_moments_are_told_once_and_outbox_backs_off(tmp_path: Path) -> None:
         assert [d.target for d in ledger.due(now + timedelta(minutes=2), ["a", "b"])] == ["a"]
         assert ledger.outbox_counts() == {"pending": 1, "failed": 1}
         assert ledger.next_due(["a"]) == now + timedelta(minutes=1)
+
+
+def test_a_reader_brings_an_old_ledger_up_to_date(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[0])
+    db.execute("PRAGMA user_version = 1")
+    db.close()
+    with Ledger(path, readonly=True) as ledger:
+        assert ledger.schema_version == len(MIGRATIONS)
+        assert ledger.rest_days() == []

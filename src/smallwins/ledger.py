@@ -102,6 +102,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rest_days_day ON rest_days (day);
     """,
+    # The coach's queries: a day's wins of a source, and moments by kind, category and group.
+    """
+    DROP INDEX wins_source_day;
+    CREATE INDEX wins_source_day_ts ON wins (source, day, ts);
+    CREATE INDEX wins_day ON wins (day, ts);
+    CREATE INDEX moments_category ON moments (category, created_at);
+    CREATE INDEX moments_grp ON moments (grp, created_at);
+    CREATE INDEX moments_kind ON moments (kind);
+    CREATE INDEX moments_kind_goal ON moments (kind, goal, created_at);
+    """,
 )
 
 
@@ -181,6 +191,14 @@ def _stored(row: Sequence[Any]) -> StoredWin:
     )
 
 
+def _outdated(path: Path) -> bool:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(db.execute("PRAGMA user_version").fetchone()[0]) < len(MIGRATIONS)
+    finally:
+        db.close()
+
+
 def _ts(moment: datetime | None) -> float | None:
     return moment.timestamp() if moment is not None else None
 
@@ -207,6 +225,10 @@ class Ledger:
     def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         if readonly:
+            # A ledger from an older version is brought up to date once, so that readers
+            # (wins, status, stats) need not know old schemas.
+            if _outdated(self.path):
+                Ledger(self.path).close()
             uri = f"file:{self.path}?mode=ro"
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         else:
