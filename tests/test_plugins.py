@@ -98,7 +98,8 @@ def test_load_env_and_disabled_choose_plugins(tmp_path: Path) -> None:
     assert "git" in load_plugins(None).detectors
     assert load_plugins(None, load_env="").detectors == {}
     assert set(load_plugins(folder, load_env="git").detectors) >= {"good", "git"}
-    assert load_plugins(folder, ["mine", "git"]).detectors == {}
+    assert load_plugins(folder, load_env="", disabled=["mine"]).detectors == {}
+    assert "git" not in load_plugins(None, ["git"]).detectors
 
 
 def test_misspelt_hook_is_reported(tmp_path: Path) -> None:
