@@ -71,6 +71,14 @@ def sparkline(values: tuple[float, ...]) -> str:
     return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1)))] for v in values)
 
 
+def _weekday(progress: Progress) -> str:
+    """The local day of the goal's last win ("Sunday"): a win at 00:30 counts for the evening
+    before, and a win stored in UTC for the user's own day."""
+    if progress.last_win_day is not None:
+        return progress.last_win_day.strftime("%A")
+    return progress.last_win_at.strftime("%A") if progress.last_win_at else "recently"
+
+
 def base_values(progress: Progress) -> dict[str, Any]:
     goal = progress.goal
     last = progress.last_win_title
@@ -82,8 +90,9 @@ def base_values(progress: Progress) -> dict[str, Any]:
         "streak": progress.streak,
         "target": amount(goal, progress.target),
         "step": next_step(goal),
+        "Step": next_step(goal)[:1].upper() + next_step(goal)[1:],
         "last_win": f"\u201c{last}\u201d" if last else f"a {goal.noun}",
-        "when": progress.last_win_at.strftime("%A") if progress.last_win_at else "recently",
+        "when": _weekday(progress),
     }
 
 
@@ -319,7 +328,7 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     "level_up": [
         (
             "New target: {after}",
-            "{target} on {met} of the last {active} days. From tomorrow: {after} {per}.",
+            "{before} on {met} of the last {active} days. From today: {after} {per}.",
         ),
         ("Level up: {after}", "{goal} grows from {before} to {after} {per}. You earned it."),
         ("Target up to {after}", "A strong week in {goal}: {before} becomes {after} {per}."),
@@ -329,23 +338,31 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     "setback": [
         (
             "A quiet day",
-            "No {noun} on {day}; {goal} is still {strength}% strong. Last win: "
-            "{last_win} on {when}. {step} today keeps the week.",
+            "{day} was quiet; {goal} is still {strength}% strong. Last win: "
+            "{last_win} on {when}. {Step} today keeps the week.",
         ),
-        ("A gap in {goal}", "{day} was quiet. You are {strength}% strong; {step} restarts it."),
-        ("Room for a small step", "{goal} paused on {day}. {step} is all it takes today."),
+        (
+            "A gap in {goal}",
+            "{day} was quiet, and {last_win} on {when} still counts. "
+            "You are {strength}% strong; {step} restarts it.",
+        ),
+        (
+            "Room for a small step",
+            "{goal} paused on {day}, after {last_win} on {when}. {Step} is all it takes today.",
+        ),
         (
             "The thread is still there",
-            "{goal} is {strength}% strong after a quiet {day}. Try {step}.",
+            "{goal} is {strength}% strong after a quiet {day}; your last win was {last_win} "
+            "on {when}. Try {step}.",
         ),
-        ("An easy restart", "Last win: {last_win} on {when}. {step} today picks it up."),
+        ("An easy restart", "Last win: {last_win} on {when}. {Step} today picks it up."),
     ],
     "never_miss_twice": [
         ("Today counts", "{day} was a rest. Even {step} today keeps the thread."),
         ("Keep the thread", "One quiet day in {goal}; {step} today keeps your run alive."),
-        ("A small one today", "{goal} rested on {day}. {step} is enough to carry on."),
+        ("A small one today", "{goal} rested on {day}. {Step} is enough to carry on."),
         ("Never miss twice", "After a rest on {day}, {step} today holds the streak."),
-        ("Back on track today", "{goal} is {strength}% strong. {step} keeps it that way."),
+        ("Back on track today", "{goal} is {strength}% strong. {Step} keeps it that way."),
     ],
     "digest": [
         ("Today: {wins_count}", "{wins}. {streak} {note} What moved forward today?"),
@@ -356,13 +373,13 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     ],
     "weekly_digest": [
         (
-            "This week: {count} today",
+            "This week: {wins_count}",
             "{wins}. {streak} {strength} {note} What moved the week forward?",
         ),
-        ("Week in review", "{strength}. {streak} {note} What do you want more of next week?"),
-        ("Your week", "{streak}. {strength} {note} Which small win mattered most?"),
-        ("Sunday look back", "{strength} {streak} {note} What is one step for Monday?"),
-        ("The week behind you", "{streak} {strength} {note} What made this week yours?"),
+        ("Week in review", "{wins}. {strength} {streak} {note} What do you want more of?"),
+        ("Your week: {wins_count}", "{wins}. {streak} {strength} {note} Which win mattered most?"),
+        ("Sunday look back", "{wins}. {strength} {streak} {note} What is one step for Monday?"),
+        ("The week behind you", "{wins}. {streak} {strength} {note} What made this week yours?"),
     ],
 }
 

@@ -537,6 +537,31 @@ def replay(start: str | None, end: str | None, as_json: bool) -> None:
         click.echo("Nothing would have been told.")
 
 
+@cli.command(name="stats")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per goal.")
+def stats_command(as_json: bool) -> None:
+    """Per goal: streaks, strength, totals, this week against your usual week, the target and
+    its next step, and a heat map of the last 12 weeks. Reads the ledger only."""
+    from smallwins import stats
+    from smallwins.coach import build_coach
+    from smallwins.ledger import Ledger
+
+    paths = resolve_paths()
+    config = load_config(paths)
+    plugins = load_plugins(config)
+    sources = sources_for(paths, config, plugins, Path.cwd())
+    coach = build_coach(config.settings, sources, plugins.rules, plugins.templates)
+    path = ledger_path(paths, config)
+    # Before the first scan there is no ledger: an empty one in memory shows the goals at zero.
+    ledger = Ledger(path, readonly=True) if path.exists() else Ledger(Path(":memory:"))
+    with ledger:
+        found = stats.gather(coach, ledger, datetime.now(UTC))
+    if as_json:
+        click.echo(json.dumps(stats.to_json(found), ensure_ascii=False, indent=1))
+    else:
+        click.echo(stats.render(found), nl=False)
+
+
 @cli.group()
 def service() -> None:
     """Run smallwins as a background service."""

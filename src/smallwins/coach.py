@@ -21,7 +21,7 @@ from smallwins.config import QuietHours, Settings
 from smallwins.goal import Goal
 from smallwins.ledger import StoredWin
 from smallwins.moment import Moment
-from smallwins.progress import Progress, Tracker
+from smallwins.progress import DayClose, Progress, Tracker, WeekClose, week_start
 from smallwins.rules import DayEvent, DigestEvent, Rule, Tell, WeekEvent, WinEvent
 from smallwins.source import Source
 from smallwins.win import Win, local_day
@@ -84,6 +84,7 @@ class Coach:
         quiet_hours: QuietHours | None = None,
         digest: str = "daily",
         digest_at: time = time(20, 30),
+        private_sources: Iterable[str] = (),
     ) -> None:
         self.goals = list(goals)
         self.rules = list(rules)
@@ -95,6 +96,13 @@ class Coach:
         self.digest_at = digest_at
         self.trackers: dict[str, Tracker] = {}
         self._private_sources: set[str] = {s for g in self.goals if g.private for s in g.sources}
+        self._private_sources.update(private_sources)
+        # The moments made in the current transaction: not in the ledger yet, but they count
+        # for dedupe, cooldowns, the setback budget and "never the same words twice".
+        self._batch: list[Moment] = []
+        # What the days (and week) that ended last did, closed quietly by ``load``: the next
+        # tick speaks them (their keys keep them from being told twice).
+        self._unspoken: dict[str, tuple[list[DayClose], list[WeekClose]]] = {}
 
     # -- time -----------------------------------------------------------------------------
 
@@ -128,7 +136,10 @@ class Coach:
     def next_clock(self, now: datetime) -> datetime:
         """The next time the clock has something for the coach: a day's end or a digest."""
         today = self.today(now)
-        times = [self.day_end(today)]
+        # Never a time already past: in the hour repeated when clocks go back, a day_starts_at
+        # inside it makes today's end come before now, and the clock loop would spin.
+        ends = (self.day_end(today), self.day_end(today + timedelta(days=1)))
+        times = [next(end for end in ends if end > now)]
         for day in (today, today + timedelta(days=1)):
             digest = self.digest_time(day)
             if digest is not None and digest > now:
@@ -139,23 +150,40 @@ class Coach:
     # -- building -------------------------------------------------------------------------
 
     def load(self, db: sqlite3.Connection, now: datetime) -> None:
-        """Rebuild every goal's tracker from the ledger; days before today are closed quietly."""
+        """Rebuild every goal's tracker from the ledger; days before today are closed quietly,
+        but the last day and week that ended are left for the next tick to speak: a daemon
+        that was stopped over a day's end (a laptop off at night) still tells its setbacks,
+        marginal gains and level-ups."""
+        self._unspoken = {}
         for goal in self.goals:
-            self.trackers[goal.name] = self._rebuild(db, goal, self.today(now))
+            self.trackers[goal.name] = self._rebuild(db, goal, self.today(now), speak_later=True)
 
-    def _rebuild(self, db: sqlite3.Connection, goal: Goal, today: date) -> Tracker:
+    def _rebuild(
+        self,
+        db: sqlite3.Connection,
+        goal: Goal,
+        today: date,
+        *,
+        without: Sequence[int] = (),
+        speak_later: bool = False,
+    ) -> Tracker:
+        """A goal's tracker from the ledger, without the wins whose ids are in ``without``."""
         marks = ",".join("?" * len(goal.sources))
+        if without:
+            marks += f") AND id NOT IN ({','.join('?' * len(without))}"
+        params = (*goal.sources, *without)
         tracker = Tracker(goal)
+        rest_marks = ",".join("?" * len(goal.sources))
         tracker.rest = {
             date.fromisoformat(row[0])
             for row in db.execute(
-                f"SELECT day FROM rest_days WHERE source IN ({marks})", goal.sources
+                f"SELECT day FROM rest_days WHERE source IN ({rest_marks})", goal.sources
             )
         }
         if goal.tags:
             rows = db.execute(
                 f"SELECT source, day, kind, value, tags FROM wins WHERE source IN ({marks})",
-                goal.sources,
+                params,
             )
             for source, day, kind, value, tags in rows:
                 if goal.counts(source, kind, tuple(json.loads(tags))):
@@ -164,22 +192,25 @@ class Coach:
             rows = db.execute(
                 "SELECT day, kind, COUNT(*), SUM(value), MAX(value) FROM wins"
                 f" WHERE source IN ({marks}) GROUP BY day, kind",
-                goal.sources,
+                params,
             )
             for day, kind, count, total, largest in rows:
                 if not goal.kinds or kind in goal.kinds:
                     tracker.add_day(date.fromisoformat(day), count, total, largest)
         last = db.execute(
-            f"SELECT occurred_at, title, value, kind FROM wins WHERE source IN ({marks})"
-            " ORDER BY ts DESC LIMIT 20",
-            goal.sources,
+            "SELECT occurred_at, title, value, source, kind, tags, day FROM wins"
+            f" WHERE source IN ({marks}) ORDER BY ts DESC LIMIT 20",
+            params,
         ).fetchall()
-        for occurred_at, title, value, kind in last:
-            if not goal.kinds or kind in goal.kinds:
+        for occurred_at, title, value, source, kind, tags, day in last:
+            if goal.counts(source, kind, tuple(json.loads(tags))):
                 tracker.last_win_at = datetime.fromisoformat(occurred_at)
                 tracker.last_win_title, tracker.last_win_value = title, value
+                tracker.last_win_day = date.fromisoformat(day)
                 break
-        tracker.close_through(today - timedelta(days=1))
+        days, weeks = tracker.close_through(today - timedelta(days=1))
+        if speak_later:
+            self._unspoken[goal.name] = (days[-1:], weeks[-1:])
         return tracker
 
     def goals_of(self, source: str, kind: str, tags: Sequence[str]) -> list[Goal]:
@@ -200,27 +231,41 @@ class Coach:
         summary, each live win a celebration (a burst of them one message), and the rules
         have their say."""
         today = self.today(now)
-        if scan.rest_days_changed:
-            for goal in self.goals:
-                if scan.name in goal.sources:
-                    self.trackers[goal.name] = self._rebuild(db, goal, today)
-        if not new:
-            return []
+        self._batch = []
         if scan.first_scan:
             live, history = [], new
         else:
             live = [w for w in new if w.key not in scan.history_keys]
             history = [w for w in new if w.key in scan.history_keys]
+        # Rebuilt from the ledger: goals whose rest days changed or that got history, and
+        # goals with a live win on a day already closed. The new live wins are already in the
+        # ledger, so each rebuild leaves them out: they are counted (and told) one by one.
         stale = {g.name for w in history for g in self.goals_of(w.source, w.kind, w.tags)}
-        stale |= {
+        if scan.rest_days_changed:
+            stale |= {g.name for g in self.goals if scan.name in g.sources}
+        late = {
             g.name
             for w in live
             for g in self.goals_of(w.source, w.kind, w.tags)
             if self._closed(g.name, w.day)
         }
-        for name in stale:
-            goal = next(g for g in self.goals if g.name == name)
-            self.trackers[name] = self._rebuild(db, goal, today)
+        live_ids = [w.id for w in live]
+        before_late: dict[str, Tracker | None] = {}
+        for goal in self.goals:
+            if goal.name in stale or goal.name in late:
+                # Closes not yet spoken are worked out again: a late win may have met the day.
+                pending = goal.name in self._unspoken
+                tracker = self._rebuild(
+                    db, goal, today, without=live_ids, speak_later=pending and goal.name not in late
+                )
+                if goal.name in late:
+                    # A closed day cannot take a win: the whole scan's change is told at its
+                    # goal's first live win, from this tracker to the rebuilt one.
+                    before_late[goal.name] = tracker
+                    tracker = self._rebuild(db, goal, today, speak_later=pending)
+                self.trackers[goal.name] = tracker
+        if not new:
+            return []
         moments: list[Moment] = []
         if history:
             moments.append(self._summary(scan, history, backfill=not scan.first_scan, now=now))
@@ -228,7 +273,7 @@ class Coach:
             group = f"burst:{scan.name}"
             due = _burst_due(db, group, now, coalesce)
             for win in sorted(live, key=lambda w: (w.occurred_at, w.id)):
-                moments.extend(self._live_win(db, scan, win, group, due, now, stale))
+                moments.extend(self._live_win(db, scan, win, group, due, now, before_late))
         return moments
 
     def _closed(self, goal: str, day: date) -> bool:
@@ -243,7 +288,7 @@ class Coach:
         group: str,
         due: datetime,
         now: datetime,
-        rebuilt: set[str],
+        before_late: dict[str, Tracker | None],
     ) -> list[Moment]:
         moments: list[Moment] = []
         today_count = db.execute(
@@ -254,12 +299,19 @@ class Coach:
         title = "" if scan.private else win.title
         for goal in self.goals_of(win.source, win.kind, win.tags):
             tracker = self.trackers.setdefault(goal.name, Tracker(goal))
-            before = tracker.snapshot(win.day)
-            gap = tracker.gap_before(win.day)
-            first_today = win.day not in tracker.days
-            if goal.name not in rebuilt:
+            if goal.name in before_late:
+                prior, before_late[goal.name] = before_late[goal.name], None
+                today = self.today(now)
+                after = tracker.snapshot(today)
+                before = prior.snapshot(today) if prior else after
+                gap = prior.gap_before(win.day) if prior else 0
+                first_today = prior is not None and win.day not in prior.days
+            else:
+                before = tracker.snapshot(win.day)
+                gap = tracker.gap_before(win.day)
+                first_today = win.day not in tracker.days
                 tracker.add(win.day, win.occurred_at, win.value, win.title)
-            after = tracker.snapshot(win.day)
+                after = tracker.snapshot(win.day)
             if not progress_note:
                 progress_note = progress_text(goal, before, after)
             event = WinEvent(
@@ -289,21 +341,28 @@ class Coach:
             "progress": progress_note,
         }
         heading, body = message.celebration(payload)
-        moments.insert(
-            0,
-            Moment(
-                kind="celebration",
-                dedupe_key=f"win:{scan.name}:{win.key}",
-                title=heading,
-                message=body,
-                at=now,
-                due_at=due,
-                source=scan.name,
-                group=group,
-                payload=payload,
-            ),
+        if (heading, body) == self._last_words(db, "celebration"):
+            # Never the same words twice in a row (a daily "Meditation"): say which one it is.
+            count = db.execute(
+                "SELECT COUNT(*) FROM wins WHERE source = ? AND ts <= ?",
+                (scan.name, win.occurred_at.timestamp()),
+            ).fetchone()[0]
+            in_all = f"{message.ordinal(count)} in all"
+            payload["progress"] = f"{progress_note}, {in_all}" if progress_note else in_all
+            heading, body = message.celebration(payload)
+        celebration = Moment(
+            kind="celebration",
+            dedupe_key=f"win:{scan.name}:{win.key}",
+            title=heading,
+            message=body,
+            at=now,
+            due_at=due,
+            source=scan.name,
+            group=group,
+            payload=payload,
         )
-        return moments
+        self._batch.append(celebration)
+        return [celebration, *moments]
 
     def _summary(
         self, scan: ScanInfo, wins: list[StoredWin], *, backfill: bool, now: datetime
@@ -335,10 +394,13 @@ class Coach:
     def on_clock(self, db: sqlite3.Connection, now: datetime) -> list[Moment]:
         """Close the days (and weeks) that have ended; tell the digest when it is time."""
         today = self.today(now)
+        self._batch = []
         moments: list[Moment] = []
         for goal in self.goals:
             tracker = self.trackers.setdefault(goal.name, Tracker(goal))
-            days, weeks = tracker.close_through(today - timedelta(days=1))
+            days, weeks = self._unspoken.pop(goal.name, ([], []))
+            closed_days, closed_weeks = tracker.close_through(today - timedelta(days=1))
+            days, weeks = days + closed_days, weeks + closed_weeks
             # Only the newest closes speak: a daemon waking after a week away does not
             # replay seven days of notes.
             for close in days[-1:]:
@@ -371,11 +433,13 @@ class Coach:
                 (last or 0,),
             )
         )
+        # The weekly digest tells the week's wins, the daily one the day's.
+        first = week_start(day) if weekly else day
         wins = tuple(
             (source, kind, "" if source in self._private_sources else title, value)
             for source, kind, title, value in db.execute(
-                "SELECT source, kind, title, value FROM wins WHERE day = ? ORDER BY ts",
-                (day.isoformat(),),
+                "SELECT source, kind, title, value FROM wins WHERE day BETWEEN ? AND ? ORDER BY ts",
+                (first.isoformat(), day.isoformat()),
             )
         )
         goals = tuple(
@@ -418,22 +482,21 @@ class Coach:
         moments = []
         for tell in tells:
             key = tell.key
-            if db.execute("SELECT 1 FROM moments WHERE dedupe_key = ?", (key,)).fetchone():
-                continue
             if (
-                tell.cooldown_days
-                and db.execute(
+                any(m.dedupe_key == key for m in self._batch)
+                or db.execute("SELECT 1 FROM moments WHERE dedupe_key = ?", (key,)).fetchone()
+            ):
+                continue
+            if tell.cooldown_days and (
+                any(m.kind == tell.kind and m.goal == goal for m in self._batch)
+                or db.execute(
                     "SELECT 1 FROM moments WHERE kind = ? AND goal IS ? AND created_at > ?",
-                    (tell.kind, goal, (now - timedelta(days=tell.cooldown_days)).timestamp()),
+                    (tell.kind, goal, now.timestamp() - tell.cooldown_days * 86400),
                 ).fetchone()
             ):
                 continue
-            last = db.execute(
-                "SELECT title, message FROM moments WHERE kind = ? ORDER BY id DESC LIMIT 1",
-                (tell.kind,),
-            ).fetchone()
             text = self.templates.render(
-                tell.kind, key, tell.values, avoid=(last[0], last[1]) if last else None
+                tell.kind, key, tell.values, avoid=self._last_words(db, tell.kind)
             ) or (tell.title, tell.body)
             if not text[0] or not text[1]:
                 log.warning("nothing to say for a %s moment (no template); skipped", tell.kind)
@@ -454,11 +517,27 @@ class Coach:
             if tell.category == "setback" and not self._setback_allowed(db, goal, due):
                 moment.group, moment.deliver = "deferred", False
             moments.append(moment)
+            self._batch.append(moment)
         return moments
+
+    def _last_words(self, db: sqlite3.Connection, kind: str) -> tuple[str, str] | None:
+        """The words of the last moment of ``kind`` told (this transaction's first); held-back
+        setbacks are not told, so they do not count."""
+        for moment in reversed(self._batch):
+            if moment.kind == kind and moment.group != "deferred":
+                return moment.title, moment.message
+        last = db.execute(
+            "SELECT title, message FROM moments WHERE kind = ? AND grp IS NOT 'deferred'"
+            " ORDER BY id DESC LIMIT 1",
+            (kind,),
+        ).fetchone()
+        return (last[0], last[1]) if last else None
 
     def _setback_allowed(self, db: sqlite3.Connection, goal: str | None, due: datetime) -> bool:
         """Setbacks are rare: one per goal per 7 days, never on two days running, and only
         after three celebrations since the last one. The others fold into the next digest."""
+        if any(m.category == "setback" and m.deliver for m in self._batch):
+            return False  # one in this transaction already: the same day, maybe the same goal
         told = "category = 'setback' AND grp IS NOT 'deferred'"
         last_goal = db.execute(
             f"SELECT MAX(due_at) FROM moments WHERE {told} AND goal IS ?", (goal,)
@@ -574,4 +653,5 @@ def build_coach(
         quiet_hours=settings.notify.quiet_hours,
         digest=settings.digest,
         digest_at=settings.digest_at,
+        private_sources=[s.name for s in sources if s.settings.private],
     )

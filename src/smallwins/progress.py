@@ -45,6 +45,7 @@ class Progress:
     last_win_at: datetime | None
     last_win_value: float
     last_seven: tuple[float, ...]
+    last_win_day: date | None = None
 
     @property
     def met_today(self) -> bool:
@@ -113,6 +114,7 @@ class Tracker:
     last_win_title: str | None = None
     last_win_at: datetime | None = None
     last_win_value: float = 0.0
+    last_win_day: date | None = None
 
     def __post_init__(self) -> None:
         self.target = self.goal.target
@@ -125,6 +127,7 @@ class Tracker:
         self.add_day(day, 1, float(value), float(value))
         if self.last_win_at is None or at >= self.last_win_at:
             self.last_win_at, self.last_win_title, self.last_win_value = at, title, float(value)
+            self.last_win_day = day
 
     def add_day(self, day: date, count: int, total: float, largest: float) -> None:
         """Count ``count`` wins of one day whose values sum to ``total``."""
@@ -178,13 +181,13 @@ class Tracker:
             self.grace_week = week_start(day)
             self.grace_left = self.goal.grace_days
         value = self.days.get(day, 0.0)
-        rest = day in self.rest and value == 0
-        before = self.streak
-        self.best_day = max(self.best_day, value)
-        if rest:
-            return DayClose(day, value, False, True, False, False, before)
         per_day = self.goal.per == "day"
         met = value >= self.target if per_day else value > 0
+        before = self.streak
+        self.best_day = max(self.best_day, value)
+        if day in self.rest and not met:
+            # A rest day is never a miss, even with a little done on it; met, it is a win.
+            return DayClose(day, value, False, True, False, False, before)
         done = min(1.0, value / self.target) if per_day else float(value > 0)
         m = 0.5 ** (math.sqrt(self.goal.frequency) / 13)
         self.strength = self.strength * m + done * (1 - m)
@@ -207,8 +210,11 @@ class Tracker:
         self.best_week = max(self.best_week, value)
         baseline = self.baseline_before(start)
         days = [start + timedelta(days=i) for i in range(7)]
-        active = [d for d in days if not (d in self.rest and self.days.get(d, 0) == 0)]
         target = self.target
+        # A rest day is active only when it was met (a weekly goal's week is met or not as a
+        # whole: a week of rest days is never a miss).
+        floor = target if self.goal.per == "day" else math.inf
+        active = [d for d in days if d not in self.rest or self.days.get(d, 0.0) >= floor]
         if self.goal.per == "day":
             met_days = sum(1 for d in active if self.days.get(d, 0.0) >= target)
             met = bool(active) and met_days * 7 >= len(active) * 5
@@ -290,4 +296,5 @@ class Tracker:
             last_seven=tuple(
                 self.days.get(today - timedelta(days=n), 0.0) for n in range(6, -1, -1)
             ),
+            last_win_day=self.last_win_day,
         )
