@@ -70,9 +70,6 @@ def test_local_days_across_dst(zone: object, spring: date, autumn: date) -> None
         assert local_day(late, zone, time(0)) == day
 
 
-@pytest.mark.xfail(
-    strict=True, reason="local_day dates a wall time in the spring gap by its wall clock"
-)
 def test_a_time_in_the_spring_gap_is_dated_by_its_instant() -> None:
     # There is no 02:30 on 10 March 2024 in New York: the datetime stands for 03:30 EDT.
     at = datetime(2024, 3, 10, 2, 30, tzinfo=NEW_YORK)

@@ -8,7 +8,7 @@ import re
 import tomllib
 from datetime import datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -191,7 +191,7 @@ class Settings(BaseSettings):
     goals: dict[str, GoalSettings] = {}
     digest: Literal["off", "daily", "weekly", "both"] = "daily"
     digest_at: time = time(20, 30)
-    templates: dict[str, tuple[TemplateVariant, ...]] = {}
+    templates: dict[str, Annotated[tuple[TemplateVariant, ...], Field(min_length=1)]] = {}
 
     @field_validator("timezone")
     @classmethod

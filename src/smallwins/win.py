@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 
@@ -30,7 +30,9 @@ class Win:
 
 def local_day(moment: datetime, tz: Any, day_starts_at: time) -> date:
     """The user's local day for ``moment``: a day starts at ``day_starts_at``, not midnight."""
-    local = moment.astimezone(tz)
+    # Through UTC, so a wall time that does not exist (in a spring-forward gap) is dated by
+    # the instant it stands for.
+    local = moment.astimezone(UTC).astimezone(tz)
     shift = timedelta(hours=day_starts_at.hour, minutes=day_starts_at.minute)
     return (local - shift).date()
 

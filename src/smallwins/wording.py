@@ -37,6 +37,9 @@ class Templates:
 
     def __init__(self) -> None:
         self._variants: dict[str, list[Variant]] = {}
+        # What a kind had before it was replaced: used when none of the new variants can be
+        # filled (a typo in a config template), so the moment is still told.
+        self._earlier: dict[str, list[Variant]] = {}
 
     def register(self, kind: str, variants: Iterable[Mapping[str, str] | Sequence[str]]) -> None:
         parsed = []
@@ -48,11 +51,14 @@ class Templates:
                 parsed.append(Variant(str(title), str(body)))
         if not parsed:
             raise ValueError(f"templates for {kind!r} need at least one variant")
+        if kind in self._variants:
+            self._earlier[kind] = self._variants[kind]
         self._variants[kind] = parsed
 
     def copy(self) -> Templates:
         other = Templates()
         other._variants = {kind: list(v) for kind, v in self._variants.items()}
+        other._earlier = {kind: list(v) for kind, v in self._earlier.items()}
         return other
 
     def kinds(self) -> list[str]:
@@ -69,9 +75,21 @@ class Templates:
         The variant is picked from the key, so a replay of the same history says the same
         thing. None when there is no template (or none can be filled).
         """
-        variants = self._variants.get(kind)
-        if not variants:
-            return None
+        for variants in (self._variants.get(kind), self._earlier.get(kind)):
+            if variants:
+                text = self._fill(kind, variants, key, values, avoid)
+                if text is not None:
+                    return text
+        return None
+
+    def _fill(
+        self,
+        kind: str,
+        variants: list[Variant],
+        key: str,
+        values: Mapping[str, Any],
+        avoid: tuple[str, str] | None,
+    ) -> tuple[str, str] | None:
         start = zlib.crc32(key.encode()) % len(variants)
         fallback = None
         for offset in range(len(variants)):
