@@ -64,6 +64,11 @@ def next_step(goal: Goal) -> str:
     return "one small step"
 
 
+def article(noun: str) -> str:
+    """ "a commit", "an event"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def sparkline(values: tuple[float, ...]) -> str:
     top = max(values, default=0)
     if top <= 0:
@@ -91,7 +96,8 @@ def base_values(progress: Progress) -> dict[str, Any]:
         "target": amount(goal, progress.target),
         "step": next_step(goal),
         "Step": next_step(goal)[:1].upper() + next_step(goal)[1:],
-        "last_win": f"\u201c{last}\u201d" if last else f"a {goal.noun}",
+        "last_win": f"\u201c{last}\u201d" if last else article(goal.noun),
+        "a_noun": article(goal.noun),
         "when": _weekday(progress),
     }
 
@@ -168,7 +174,9 @@ class Comebacks(Rule):
     name = "comebacks"
 
     def on_win(self, event: WinEvent) -> Iterator[Tell]:
-        if event.first_today and event.gap_days >= 2:
+        # Two quiet days are a gap for a daily goal; a weekly one is expected to rest for days.
+        gap = 2 if event.goal.per == "day" else 7
+        if event.first_today and event.gap_days >= gap:
             yield Tell(
                 "comeback",
                 f"comeback:{event.goal.name}:{event.day}",
@@ -194,7 +202,6 @@ class MarginalGains(Rule):
                 "percent": max(1, round(gain * 100)),
                 "value": amount(goal, close.value),
                 "baseline": amount(goal, close.baseline),
-                "year": f"{(1 + min(gain, 0.05)) ** 52:.1f}x",
             },
         )
 
@@ -307,8 +314,8 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     ],
     "comeback": [
         ("Welcome back", "First {noun} in {gap} days. That one is the hardest, and it is done."),
-        ("Back at it", "A {noun} after {gap} days away. Starting again is a win of its own."),
-        ("Good to see you", "{gap} days off, and now a {noun}. The thread picks up here."),
+        ("Back at it", "{gap} days away, and back. Starting again is a win of its own."),
+        ("Good to see you", "{gap} days off, and now {a_noun}. The thread picks up here."),
         ("You're back", "First {noun} in {gap} days for {goal}. Nicely restarted."),
         ("Restarted", "After {gap} days, {goal} moves again. That is the hard part done."),
     ],
@@ -319,7 +326,7 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ),
         (
             "A {percent}% better week",
-            "{goal}: {value} against {baseline}. Kept up, that is {year} in a year.",
+            "{goal}: {value} against {baseline}. 1% a week compounds to 1.7x a year.",
         ),
         ("Up {percent}% on your usual", "{value} in {goal} this week; your usual is {baseline}."),
         ("1% better, and then some", "{percent}% above your usual {baseline} in {goal}."),

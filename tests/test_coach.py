@@ -850,6 +850,7 @@ def test_a_win_found_after_a_restart_is_no_setback(tmp_path: Path) -> None:
 VALUES = {
     "goal": "meditation",
     "noun": "session",
+    "a_noun": "a session",
     "plural": "sessions",
     "strength": 93,
     "streak": 12,

@@ -334,7 +334,8 @@ class Coach:
             "source": scan.name,
             "place": scan.name if scan.private else scan.places.get(win.key, scan.name),
             "title": win.title,
-            "noun": scan.noun,
+            # A detector may name one win better than its noun does ("to-do", not "event").
+            "noun": str(win.details.get("noun") or scan.noun),
             "plural": scan.plural,
             "today": today_count,
             "private": scan.private,

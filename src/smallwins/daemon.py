@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from smallwins.coach import Coach, ScanInfo, build_coach
 from smallwins.config import Config
 from smallwins.delivery import Deliverer
-from smallwins.detector import ScanContext
+from smallwins.detector import RestDay, ScanContext
 from smallwins.errors import ConfigError, DetectorError
 from smallwins.ledger import Ledger
 from smallwins.moment import Moment
@@ -287,7 +287,8 @@ class Daemon:
             source,
             result.wins,
             first_scan=context.first_scan,
-            rest_days_changed=result.rest_days is not None,
+            rest_days_changed=result.rest_days is not None
+            and set(result.rest_days) != set(await in_thread(self._rest_days, source.name)),
         )
         coach = self.coach
         coalesce = timedelta(seconds=settings.notify.coalesce_seconds)
@@ -311,8 +312,16 @@ class Daemon:
             self._deliver_wake.set()
         return len(new)
 
+    def _rest_days(self, name: str) -> list[RestDay]:
+        return [rest for _, rest in self.ledger.rest_days(source=name)]
+
     def _targets_for(self, moment: Moment) -> list[str]:
         return self.notifier.names_for(moment.category) if moment.deliver else []
+
+    async def _first_pass(self) -> None:
+        """Scan everything, then let the coach tell what ended while the daemon was down."""
+        await self.scan_all()
+        await self.tick()
 
     async def scan_all(self) -> None:
         await asyncio.gather(*(self.scan(name) for name in list(self.sources)))
@@ -476,7 +485,7 @@ class Daemon:
         await self._restart_watcher()
         # Ready before the first scans end: a slow or hung detector must not hold up start-up
         # or a stop request.
-        self._spawn(self.scan_all())
+        self._spawn(self._first_pass())
         sd_notify("READY=1")
         log.info(
             "running: %d sources, %d notification targets",

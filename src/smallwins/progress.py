@@ -217,7 +217,8 @@ class Tracker:
         active = [d for d in days if d not in self.rest or self.days.get(d, 0.0) >= floor]
         if self.goal.per == "day":
             met_days = sum(1 for d in active if self.days.get(d, 0.0) >= target)
-            met = bool(active) and met_days * 7 >= len(active) * 5
+            # Most days of a week with at least four to count: a week of rest is no evidence.
+            met = len(active) >= 4 and met_days * 7 >= len(active) * 5
             below = bool(active) and met_days * 2 < len(active)
         else:
             met_days = sum(1 for d in days if self.days.get(d, 0.0) > 0)
@@ -237,15 +238,18 @@ class Tracker:
         """Kaizen: a week met on most days raises the target a step; two weeks below ease it."""
         if not self.goal.ramp:
             return
+        # A count grows in whole wins: 5% of one win a day is no step at all, not 1.05 a day.
+        digits = 0 if self.goal.metric == "count" else 1
         if met:
             self.weeks_below = 0
             ceiling = self.goal.max_target or math.inf
-            self.target = min(ceiling, round(self.target * (1 + self.goal.ramp), 2))
+            self.target = min(ceiling, round(self.target * (1 + self.goal.ramp), digits))
         elif below:
             self.weeks_below += 1
             if self.weeks_below >= 2:
                 self.weeks_below = 0
-                self.target = max(self.goal.target, round(self.target / (1 + self.goal.ramp), 2))
+                eased = round(self.target / (1 + self.goal.ramp), digits)
+                self.target = max(self.goal.target, eased)
         else:
             self.weeks_below = 0
 
