@@ -20,9 +20,9 @@ from smallwins.config import load_config
 from smallwins.goal import Goal
 from smallwins.ledger import Ledger
 from smallwins.plugins import load_plugins
-from smallwins.progress import Tracker
+from smallwins.progress import Tracker, ramped
 from smallwins.source import build_sources
-from smallwins.stats import Day, cell, gather, heatmap, next_target, render
+from smallwins.stats import Day, cell, gather, heatmap, render
 from smallwins.win import local_day
 from tests.cli_run import smallwins
 from tests.daemon_proc import DaemonProcess
@@ -352,14 +352,14 @@ def test_next_target_is_the_step_the_tracker_takes_after_a_strong_week() -> None
     monday = date(2026, 3, 2)
     expected = []
     for week in range(3):
-        expected.append(next_target(goal, tracker.target))
+        expected.append(ramped(goal, tracker.target))
         for n in range(7):
             day = monday + timedelta(weeks=week, days=n)
             tracker.add(day, datetime.combine(day, time(8), UTC), 15, "sit")
         tracker.close_through(monday + timedelta(weeks=week, days=6))
         assert tracker.target == expected[-1]
     assert expected == [10.5, 11, 11]
-    assert next_target(Goal("plain", ("sits",), target=3), 3) == 3
+    assert ramped(Goal("plain", ("sits",), target=3), 3) == 3
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,18 @@ from smallwins.goal import Goal
 BASELINE_WEEKS = 4
 
 
+def _digits(goal: Goal) -> int:
+    # A count grows in whole wins: 5% of one win a day is no step at all, not 1.05 a day.
+    return 0 if goal.metric == "count" else 1
+
+
+def ramped(goal: Goal, target: float) -> float:
+    """``target`` one kaizen step up, never past ``max_target`` (unchanged without a ramp)."""
+    if not goal.ramp:
+        return target
+    return min(goal.max_target or math.inf, round(target * (1 + goal.ramp), _digits(goal)))
+
+
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -238,17 +250,14 @@ class Tracker:
         """Kaizen: a week met on most days raises the target a step; two weeks below ease it."""
         if not self.goal.ramp:
             return
-        # A count grows in whole wins: 5% of one win a day is no step at all, not 1.05 a day.
-        digits = 0 if self.goal.metric == "count" else 1
         if met:
             self.weeks_below = 0
-            ceiling = self.goal.max_target or math.inf
-            self.target = min(ceiling, round(self.target * (1 + self.goal.ramp), digits))
+            self.target = ramped(self.goal, self.target)
         elif below:
             self.weeks_below += 1
             if self.weeks_below >= 2:
                 self.weeks_below = 0
-                eased = round(self.target / (1 + self.goal.ramp), digits)
+                eased = round(self.target / (1 + self.goal.ramp), _digits(self.goal))
                 self.target = max(self.goal.target, eased)
         else:
             self.weeks_below = 0

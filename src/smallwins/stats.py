@@ -7,7 +7,6 @@ pure formatting (the text report, the heat map, the JSON objects).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,7 +15,7 @@ from typing import Any
 from smallwins.coach import Coach
 from smallwins.goal import Goal
 from smallwins.ledger import Ledger
-from smallwins.progress import Progress, Tracker, week_start
+from smallwins.progress import Progress, Tracker, ramped, week_start
 
 WINDOW_DAYS = 84  # the days listed in --json, and enough to fill the heat map
 HEAT_WEEKS = 12
@@ -62,21 +61,10 @@ def goal_stats(tracker: Tracker, today: date) -> GoalStats:
     window = [today - timedelta(days=n) for n in range(WINDOW_DAYS - 1, -1, -1)]
     return GoalStats(
         progress=progress,
-        next_target=next_target(tracker.goal, progress.target),
+        next_target=ramped(tracker.goal, progress.target),
         first_day=tracker.first_day,
         days=tuple(Day(d, tracker.days.get(d, 0.0), d in tracker.rest) for d in window),
     )
-
-
-def next_target(goal: Goal, target: float) -> float:
-    """What a strong week makes ``target``: one ramp step up, never past ``max_target``.
-
-    The same step as the tracker's kaizen ramp (``Tracker._ramp``); the target stays put
-    without a ramp or at the ceiling.
-    """
-    if not goal.ramp:
-        return target
-    return min(goal.max_target or math.inf, round(target * (1 + goal.ramp), 2))
 
 
 def day_share(goal: Goal, target: float) -> float:
