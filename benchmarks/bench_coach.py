@@ -43,7 +43,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins.coach import Coach, ScanInfo, build_coach
+from smallwins.celebration import ScanInfo
+from smallwins.coach import Coach, build_coach
 from smallwins.config import Settings
 from smallwins.ledger import MIGRATIONS, Ledger
 from smallwins.plugins import load_plugins

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins.coach import Coach, ScanInfo
+from smallwins.celebration import ScanInfo
+from smallwins.coach import Coach
 from smallwins.config import QuietHours, SourceSettings
 from smallwins.detector import Detector, DetectorOptions, RestDay
 from smallwins.goal import Goal

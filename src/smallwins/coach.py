@@ -11,68 +11,35 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins import message
+from smallwins.celebration import (
+    ScanInfo,
+    burst_due,
+    celebration_moment,
+    progress_text,
+    summary_moment,
+)
 from smallwins.config import QuietHours, Settings
 from smallwins.goal import Goal
 from smallwins.ledger import StoredWin
 from smallwins.moment import Moment
 from smallwins.progress import DayClose, Progress, Tracker, WeekClose, week_start
 from smallwins.rules import DayEvent, DigestEvent, Rule, Tell, WeekEvent, WinEvent
+from smallwins.schedule import Schedule
 from smallwins.source import Source
-from smallwins.win import Win, local_day
 from smallwins.wording import Templates
 
 log = logging.getLogger("smallwins.coach")
 
-# A burst keeps growing while wins keep coming, but is told within this many windows.
-BURST_CAP_WINDOWS = 5
 SETBACK_GAP = timedelta(days=7)
 CELEBRATIONS_BEFORE_SETBACK = 3
 
 
-@dataclass(frozen=True, slots=True)
-class ScanInfo:
-    """What the coach needs to know about the source a scan's wins came from."""
-
-    name: str
-    label: str
-    noun: str
-    plural: str
-    private: bool
-    first_scan: bool
-    history_keys: frozenset[str]
-    places: dict[str, str]
-    rest_days_changed: bool = False
-
-    @classmethod
-    def of(
-        cls,
-        source: Source,
-        wins: Sequence[Win],
-        *,
-        first_scan: bool,
-        rest_days_changed: bool = False,
-    ) -> ScanInfo:
-        detector = source.detector
-        return cls(
-            name=source.name,
-            label=detector.describe(),
-            noun=detector.noun,
-            plural=detector.plural_noun(),
-            private=source.settings.private,
-            first_scan=first_scan,
-            history_keys=frozenset(w.key for w in wins if w.history),
-            places={w.key: str(w.details["place"]) for w in wins if w.details.get("place")},
-            rest_days_changed=rest_days_changed,
-        )
-
-
-class Coach:
+class Coach(Schedule):
     def __init__(
         self,
         goals: Sequence[Goal],
@@ -86,14 +53,10 @@ class Coach:
         digest_at: time = time(20, 30),
         private_sources: Iterable[str] = (),
     ) -> None:
+        super().__init__(zone, day_starts_at, quiet_hours, digest, digest_at)
         self.goals = list(goals)
         self.rules = list(rules)
         self.templates = templates
-        self.zone = zone
-        self.day_starts_at = day_starts_at
-        self.quiet_hours = quiet_hours
-        self.digest = digest
-        self.digest_at = digest_at
         self.trackers: dict[str, Tracker] = {}
         self._private_sources: set[str] = {s for g in self.goals if g.private for s in g.sources}
         self._private_sources.update(private_sources)
@@ -103,49 +66,6 @@ class Coach:
         # What the days (and week) that ended last did, closed quietly by ``load``: the next
         # tick speaks them (their keys keep them from being told twice).
         self._unspoken: dict[str, tuple[list[DayClose], list[WeekClose]]] = {}
-
-    # -- time -----------------------------------------------------------------------------
-
-    def today(self, now: datetime) -> date:
-        return local_day(now, self.zone, self.day_starts_at)
-
-    def _at(self, day: date, clock: time) -> datetime:
-        """``clock`` on local day ``day``: before the day's start it belongs to the next date."""
-        calendar_day = day + timedelta(days=1) if clock < self.day_starts_at else day
-        return datetime.combine(calendar_day, clock, tzinfo=self.zone)
-
-    def day_end(self, day: date) -> datetime:
-        return self._at(day + timedelta(days=1), self.day_starts_at)
-
-    def digest_time(self, day: date) -> datetime | None:
-        if self.digest == "off":
-            return None
-        if self.digest == "weekly" and day.weekday() != 6:
-            return None
-        return self._at(day, self.digest_at)
-
-    def told_at(self, due: datetime) -> datetime:
-        """When a moment due at ``due`` is told: quiet hours move it to their end."""
-        if self.quiet_hours is None:
-            return due
-        local = due.astimezone(self.zone)
-        if not self.quiet_hours.contains(local):
-            return due
-        return self.quiet_hours.ends_after(local)
-
-    def next_clock(self, now: datetime) -> datetime:
-        """The next time the clock has something for the coach: a day's end or a digest."""
-        today = self.today(now)
-        # Never a time already past: in the hour repeated when clocks go back, a day_starts_at
-        # inside it makes today's end come before now, and the clock loop would spin.
-        ends = (self.day_end(today), self.day_end(today + timedelta(days=1)))
-        times = [next(end for end in ends if end > now)]
-        for day in (today, today + timedelta(days=1)):
-            digest = self.digest_time(day)
-            if digest is not None and digest > now:
-                times.append(digest)
-                break
-        return min(times)
 
     # -- building -------------------------------------------------------------------------
 
@@ -268,10 +188,10 @@ class Coach:
             return []
         moments: list[Moment] = []
         if history:
-            moments.append(self._summary(scan, history, backfill=not scan.first_scan, now=now))
+            moments.append(summary_moment(scan, history, backfill=not scan.first_scan, now=now))
         if live:
             group = f"burst:{scan.name}"
-            due = _burst_due(db, group, now, coalesce)
+            due = burst_due(db, group, now, coalesce)
             for win in sorted(live, key=lambda w: (w.occurred_at, w.id)):
                 moments.extend(self._live_win(db, scan, win, group, due, now, before_late))
         return moments
@@ -291,10 +211,6 @@ class Coach:
         before_late: dict[str, Tracker | None],
     ) -> list[Moment]:
         moments: list[Moment] = []
-        today_count = db.execute(
-            "SELECT COUNT(*) FROM wins WHERE source = ? AND day = ? AND ts <= ?",
-            (scan.name, win.day.isoformat(), win.occurred_at.timestamp()),
-        ).fetchone()[0]
         progress_note = ""
         title = "" if scan.private else win.title
         for goal in self.goals_of(win.source, win.kind, win.tags):
@@ -330,65 +246,18 @@ class Coach:
             for rule_name, rule in self.rules:
                 tells = self._call(rule_name, rule.on_win, event)
                 moments.extend(self._moments(db, tells, now, goal=goal.name, source=win.source))
-        payload: dict[str, Any] = {
-            "source": scan.name,
-            "place": scan.name if scan.private else scan.places.get(win.key, scan.name),
-            "title": win.title,
-            # A detector may name one win better than its noun does ("to-do", not "event").
-            "noun": str(win.details.get("noun") or scan.noun),
-            "plural": scan.plural,
-            "today": today_count,
-            "private": scan.private,
-            "progress": progress_note,
-        }
-        heading, body = message.celebration(payload)
-        if (heading, body) == self._last_words(db, "celebration"):
-            # Never the same words twice in a row (a daily "Meditation"): say which one it is.
-            count = db.execute(
-                "SELECT COUNT(*) FROM wins WHERE source = ? AND ts <= ?",
-                (scan.name, win.occurred_at.timestamp()),
-            ).fetchone()[0]
-            in_all = f"{message.ordinal(count)} in all"
-            payload["progress"] = f"{progress_note}, {in_all}" if progress_note else in_all
-            heading, body = message.celebration(payload)
-        celebration = Moment(
-            kind="celebration",
-            dedupe_key=f"win:{scan.name}:{win.key}",
-            title=heading,
-            message=body,
-            at=now,
-            due_at=due,
-            source=scan.name,
+        celebration = celebration_moment(
+            db,
+            scan,
+            win,
+            progress_note=progress_note,
+            due=due,
+            now=now,
             group=group,
-            payload=payload,
+            last_words=self._last_words(db, "celebration"),
         )
         self._batch.append(celebration)
         return [celebration, *moments]
-
-    def _summary(
-        self, scan: ScanInfo, wins: list[StoredWin], *, backfill: bool, now: datetime
-    ) -> Moment:
-        days = [w.day for w in wins]
-        title, body = message.summary(
-            label=scan.label,
-            count=len(wins),
-            noun=scan.noun,
-            plural=scan.plural,
-            first_day=min(days),
-            best_run=message.longest_run(days),
-            backfill=backfill,
-        )
-        key = f"summary:{scan.name}" if not backfill else f"backfill:{scan.name}:{wins[0].key}"
-        return Moment(
-            kind="summary",
-            dedupe_key=key,
-            title=title,
-            message=body,
-            at=now,
-            due_at=now,
-            source=scan.name,
-            payload={"count": len(wins), "source": scan.name},
-        )
 
     # -- the clock ------------------------------------------------------------------------
 
@@ -567,41 +436,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
-
-
-def progress_text(goal: Goal, before: Progress, after: Progress) -> str:
-    """The goal's progress after a win, in a few words: "12 of 10 min today, target met"."""
-    if goal.per == "week":
-        amount = message.number(after.week_value)
-        unit = f" {goal.unit}" if goal.metric != "count" else ""
-        met = ", target met" if after.week_value >= after.target > before.week_value else ""
-        return f"{amount}{unit} of {message.number(after.target)} this week{met}"
-    if goal.metric == "count" and after.target <= 1:
-        return ""
-    unit = " min" if goal.metric == "minutes" else ""
-    text = f"{message.number(after.today_value)} of {message.number(after.target)}{unit} today"
-    if after.met_today and not before.met_today:
-        text += ", target met"
-    return text
-
-
-def _burst_due(db: sqlite3.Connection, group: str, now: datetime, window: timedelta) -> datetime:
-    """The due time shared by a burst: a window after the latest win, capped after the first."""
-    row = db.execute(
-        "SELECT MIN(m.created_at) FROM moments m JOIN outbox o ON o.moment_id = m.id"
-        " WHERE m.grp = ? AND o.status = 'pending' AND o.attempts = 0",
-        (group,),
-    ).fetchone()
-    due = now + window
-    if row[0] is not None:
-        first = datetime.fromtimestamp(row[0], now.tzinfo)
-        due = min(due, first + window * BURST_CAP_WINDOWS)
-        db.execute(
-            "UPDATE moments SET due_at = ? WHERE grp = ? AND id IN"
-            " (SELECT moment_id FROM outbox WHERE status = 'pending' AND attempts = 0)",
-            (due.timestamp(), group),
-        )
-    return due
 
 
 def build_goals(settings: Settings, sources: Sequence[Source]) -> list[Goal]:

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from smallwins.coach import Coach, ScanInfo, build_coach
+from smallwins.celebration import ScanInfo
+from smallwins.coach import Coach, build_coach
 from smallwins.config import Config
 from smallwins.delivery import Deliverer
 from smallwins.detector import RestDay, ScanContext

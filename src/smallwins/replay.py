@@ -14,7 +14,8 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
-from smallwins.coach import Coach, ScanInfo
+from smallwins.celebration import ScanInfo
+from smallwins.coach import Coach
 from smallwins.ledger import Ledger, StoredWin
 from smallwins.moment import Moment
 from smallwins.source import Source

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins.coach import Coach, ScanInfo, build_goals
+from smallwins.celebration import ScanInfo
+from smallwins.coach import Coach, build_goals
 from smallwins.config import Settings, SourceSettings
 from smallwins.detector import Detector, RestDay, ScanContext
 from smallwins.ledger import Ledger, StoredWin

@@ -1,0 +1,68 @@
+"""The user's clock: local days that start at ``day_starts_at``, quiet hours, digest times."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from smallwins.config import QuietHours
+from smallwins.win import local_day
+
+
+class Schedule:
+    """When things happen in the user's time: the coach's clock and the replay's."""
+
+    def __init__(
+        self,
+        zone: ZoneInfo,
+        day_starts_at: time,
+        quiet_hours: QuietHours | None = None,
+        digest: str = "daily",
+        digest_at: time = time(20, 30),
+    ) -> None:
+        self.zone = zone
+        self.day_starts_at = day_starts_at
+        self.quiet_hours = quiet_hours
+        self.digest = digest
+        self.digest_at = digest_at
+
+    def today(self, now: datetime) -> date:
+        return local_day(now, self.zone, self.day_starts_at)
+
+    def _at(self, day: date, clock: time) -> datetime:
+        """``clock`` on local day ``day``: before the day's start it belongs to the next date."""
+        calendar_day = day + timedelta(days=1) if clock < self.day_starts_at else day
+        return datetime.combine(calendar_day, clock, tzinfo=self.zone)
+
+    def day_end(self, day: date) -> datetime:
+        return self._at(day + timedelta(days=1), self.day_starts_at)
+
+    def digest_time(self, day: date) -> datetime | None:
+        if self.digest == "off":
+            return None
+        if self.digest == "weekly" and day.weekday() != 6:
+            return None
+        return self._at(day, self.digest_at)
+
+    def told_at(self, due: datetime) -> datetime:
+        """When a moment due at ``due`` is told: quiet hours move it to their end."""
+        if self.quiet_hours is None:
+            return due
+        local = due.astimezone(self.zone)
+        if not self.quiet_hours.contains(local):
+            return due
+        return self.quiet_hours.ends_after(local)
+
+    def next_clock(self, now: datetime) -> datetime:
+        """The next time the clock has something for the coach: a day's end or a digest."""
+        today = self.today(now)
+        # Never a time already past: in the hour repeated when clocks go back, a day_starts_at
+        # inside it makes today's end come before now, and the clock loop would spin.
+        ends = (self.day_end(today), self.day_end(today + timedelta(days=1)))
+        times = [next(end for end in ends if end > now)]
+        for day in (today, today + timedelta(days=1)):
+            digest = self.digest_time(day)
+            if digest is not None and digest > now:
+                times.append(digest)
+                break
+        return min(times)
