@@ -118,24 +118,32 @@ class Streaks(Rule):
 
 
 class Totals(Rule):
-    """A total crossing 1, 10, 25, 50, 100, 250, 500, 1000, then every 1000: once ever."""
+    """A total crossing 1, 10, 25, 50, 100, 250, 500, 1000, then every 1000: once ever.
+
+    A minutes goal has two totals on the same schedule: its hours and its sessions.
+    """
 
     name = "totals"
 
     def on_win(self, event: WinEvent) -> Iterator[Tell]:
-        goal = event.goal
-        what = "hours" if goal.metric == "minutes" else goal.plural
-        for mark in total_marks(event.before.total, event.after.total):
-            yield Tell(
-                "total",
-                f"total:{goal.name}:{mark}",
-                {
-                    **base_values(event.after),
-                    "n": number(mark),
-                    "what": what if mark != 1 else what.removesuffix("s"),
-                    "days": event.after.history_days,
-                },
-            )
+        goal, before, after = event.goal, event.before, event.after
+        hours = goal.metric == "minutes"
+        totals = [("total", "hours" if hours else goal.plural, before.total, after.total)]
+        if hours:
+            counts = (float(before.total_count), float(after.total_count))
+            totals.append(("count", goal.plural, *counts))
+        for prefix, what, old, new in totals:
+            for mark in total_marks(old, new):
+                yield Tell(
+                    "total",
+                    f"{prefix}:{goal.name}:{mark}",
+                    {
+                        **base_values(after),
+                        "n": number(mark),
+                        "what": what if mark != 1 else what.removesuffix("s"),
+                        "days": after.history_days,
+                    },
+                )
 
 
 class PersonalBests(Rule):

@@ -211,13 +211,16 @@ def test_total_marks_go_on_every_thousand() -> None:
     assert total_marks(0.5, 1.5) == [1]
 
 
-def test_a_minutes_goal_counts_hours(tmp_path: Path) -> None:
+def test_a_minutes_goal_counts_hours_and_sessions(tmp_path: Path) -> None:
     sim = sim_for(tmp_path, [minutes_goal()], sources=MED, digest="off")
     for n in range(21):
         sim.win("med", local(day(n), 7), 30)
     keys = sim.keys("total:")
     assert keys == ["total:sit:1", "total:sit:10"]
-    one, ten = sim.moments("total")
+    assert sim.keys("count:") == ["count:sit:1", "count:sit:10"]
+    first, *_ = [m for m in sim.moments("total") if m.dedupe_key == "count:sit:1"]
+    assert "1 win" in f"{first.title} {first.message}"  # the goal's noun, one of them
+    one, ten = [m for m in sim.moments("total") if m.dedupe_key.startswith("total:")]
     assert one.at == local(day(1), 7)  # the second half hour makes the first hour
     assert "1 hour" in f"{one.title} {one.message}"
     assert "hours" not in f"{one.title} {one.message}".replace("1 hour ", "")

@@ -215,8 +215,10 @@ def expected_keys(history: History) -> set[str]:
         keys |= {f"streak:{name}:{start}:{m}" for start, n in runs.items() for m in streak_marks(n)}
     keys |= {f"total:habit:{m}" for m in total_marks(totals["a"])}
     keys |= {f"total:weekly:{m}" for m in total_marks(totals["a"])}
+    sessions = sum(1 for src, _ in history.wins if src == "b")
     for name in ("sit", "kaizen"):
         keys |= {f"total:{name}:{m}" for m in total_marks(totals["b"] / 60)}
+        keys |= {f"count:{name}:{m}" for m in total_marks(sessions)}
     # The weekly goal: weeks with three wins or more in a row (a week of rest days keeps it).
     weeks: dict[date, float] = {}
     for day, value in per_day["a"].items():
@@ -419,8 +421,8 @@ def test_wins_found_late_after_downtime_are_counted_once(
     keys = [m.dedupe_key for m in moments]
     assert len(keys) == len(set(keys))
     told, implied = milestone_keys(moments), expected_keys(history)
-    assert {k for k in told if k.startswith("total:")} == {
-        k for k in implied if k.startswith("total:")
+    assert {k for k in told if k.startswith(("total:", "count:"))} == {
+        k for k in implied if k.startswith(("total:", "count:"))
     }
     # Streaks that began and ended while the machine was off are never seen live.
     assert told <= implied, told - implied
