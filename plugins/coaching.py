@@ -258,6 +258,15 @@ class Setbacks(Rule):
             yield Tell("setback", f"setback:{goal.name}:{close.day}", values, "setback")
 
 
+def week_gain(goals: tuple[Progress, ...]) -> str:
+    """The week's best gain on a usual week, and the compounding it stands for, or ""."""
+    gains = [(p.week_value / p.baseline - 1, p) for p in goals if p.baseline and p.week_value > 0]
+    gain, best = max(gains, default=(0.0, None), key=lambda pair: pair[0])
+    if best is None or gain < GAIN_THRESHOLD:
+        return ""
+    return f"{best.goal.name} +{round(gain * 100)}% on your usual week; 1% a week is 1.7x a year."
+
+
 class Digests(Rule):
     """The evening digest: wins first, then at most one note, then one question."""
 
@@ -281,6 +290,8 @@ class Digests(Rule):
             strength = f"{best.goal.name} {percent}% strong {sparkline(best.last_seven)}."
         if not event.wins and not event.notes and not event.weekly:
             return  # a day without wins needs no evening report
+        if event.weekly:
+            strength = f"{week_gain(event.goals)} {strength}".strip()
         kind = "weekly_digest" if event.weekly else "digest"
         yield Tell(
             kind,

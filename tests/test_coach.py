@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from smallwins_plugins.coaching import TEMPLATES, streak_marks, total_marks
+from smallwins_plugins.coaching import TEMPLATES, streak_marks, total_marks, week_gain
 
 from smallwins import Rule, Tell
 from smallwins.coach import build_coach
@@ -16,6 +16,7 @@ from smallwins.config import Settings
 from smallwins.detector import RestDay
 from smallwins.goal import Goal
 from smallwins.moment import Moment
+from smallwins.progress import Tracker
 from smallwins.replay import replay
 from smallwins.rules import DayEvent, DigestEvent, WinEvent
 from smallwins.win import Win
@@ -910,3 +911,17 @@ def test_every_setback_names_the_last_win_and_the_next_step() -> None:
     for variant in builtin().templates.variants("setback"):
         assert "{last_win}" in variant.body, variant
         assert "{step}" in variant.body or "{Step}" in variant.body, variant
+
+
+def test_the_weekly_digest_shows_a_week_better_than_usual() -> None:
+    goal = Goal("sitting", ("sits",), metric="minutes", target=10)
+    tracker = Tracker(goal)
+    monday = date(2026, 3, 2)
+    for n in range(35):
+        minutes = 10 if n < 28 else 14  # four usual weeks of 70 min, then a stronger one
+        at = datetime.combine(monday + timedelta(days=n), time(8), UTC)
+        tracker.add(monday + timedelta(days=n), at, minutes, "sit")
+    tracker.close_through(monday + timedelta(days=33))
+    progress = tracker.snapshot(monday + timedelta(days=34))
+    assert week_gain((progress,)) == ("sitting +40% on your usual week; 1% a week is 1.7x a year.")
+    assert week_gain(()) == ""
