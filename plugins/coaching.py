@@ -288,8 +288,9 @@ class Digests(Rule):
         if best is not None and best.history_days >= 7:
             percent = round(best.strength * 100)
             strength = f"{best.goal.name} {percent}% strong {sparkline(best.last_seven)}."
-        if not event.wins and not event.notes and not event.weekly:
-            return  # a day without wins needs no evening report
+        started = any(p.total_count for p in event.goals)
+        if not event.wins and not event.notes and not (event.weekly and started):
+            return  # a day without wins needs no evening report, nor a week before any win
         if event.weekly:
             strength = f"{week_gain(event.goals)} {strength}".strip()
         kind = "weekly_digest" if event.weekly else "digest"
