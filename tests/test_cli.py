@@ -65,7 +65,9 @@ def test_wins_status_and_plugins_json_without_a_daemon(home: Path, repo: Repo) -
     assert "daemon: not running" in smallwins("status", env=env()).stdout
 
     plugins = json.loads(smallwins("plugins", "--json", env=env()).stdout)
-    assert {"name": "git", "detectors": ["git"], "error": None} in plugins
+    assert {"name": "git", "detectors": ["git"], "rules": [], "error": None} in plugins
+    coaching = next(row for row in plugins if row["name"] == "coaching")
+    assert "streaks" in coaching["rules"] and coaching["detectors"] == []
 
 
 def test_a_failing_source_shows_in_status(home: Path, tmp_path: Path) -> None:

@@ -404,24 +404,29 @@ def _print_status(report: dict[str, Any]) -> None:
 @cli.command(name="plugins")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 def plugins_command(as_json: bool) -> None:
-    """Installed plugins and their detectors."""
+    """Installed plugins, their detectors and their rules."""
     paths = resolve_paths()
     config = load_config(paths)
     plugins = load_plugins(config)
     rows: list[dict[str, Any]] = []
     for name in plugins.plugin_names():
         detectors = sorted(d for d, owner in plugins.detector_plugin.items() if owner == name)
-        rows.append({"name": name, "detectors": detectors, "error": None})
+        rules = [rule.split(":", 1)[1] for rule, _ in plugins.rules if rule.startswith(f"{name}:")]
+        rows.append({"name": name, "detectors": detectors, "rules": rules, "error": None})
     for failure in plugins.failures:
-        rows.append({"name": failure.plugin, "detectors": [], "error": failure.message})
+        rows.append(
+            {"name": failure.plugin, "detectors": [], "rules": [], "error": failure.message}
+        )
     if as_json:
         click.echo(json.dumps(rows, indent=1))
         return
     for row in rows:
         if row["error"]:
             click.echo(f"{row['name']}: FAILED: {row['error']}")
-        else:
-            click.echo(f"{row['name']}: detectors {', '.join(row['detectors']) or '(none)'}")
+            continue
+        parts = [f"detectors {', '.join(row['detectors'])}"] if row["detectors"] else []
+        parts += [f"rules {', '.join(row['rules'])}"] if row["rules"] else []
+        click.echo(f"{row['name']}: {'; '.join(parts) or 'hooks only'}")
 
 
 @cli.group()
