@@ -46,9 +46,10 @@ from zoneinfo import ZoneInfo
 from smallwins.celebration import ScanInfo
 from smallwins.coach import Coach, build_coach
 from smallwins.config import Settings
-from smallwins.ledger import MIGRATIONS, Ledger
+from smallwins.ledger import Ledger
 from smallwins.plugins import load_plugins
 from smallwins.replay import replay
+from smallwins.schema import MIGRATIONS
 from smallwins.stats import gather
 from smallwins.win import Win, local_day
 

@@ -48,7 +48,8 @@ from smallwins.inotify import (
     IN_MOVED_TO,
     SETTLE,
 )
-from smallwins.ledger import MIGRATIONS, Ledger
+from smallwins.ledger import Ledger
+from smallwins.schema import MIGRATIONS
 
 FIGURES = ("latency", "idle", "scan", "cli")
 PYTHON = sys.executable

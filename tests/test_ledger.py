@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smallwins import Win
-from smallwins.ledger import MIGRATIONS, Ledger
+from smallwins.ledger import Ledger
 from smallwins.moment import Moment
+from smallwins.schema import MIGRATIONS
 
 ZONE = ZoneInfo("Europe/Berlin")
 

@@ -1,0 +1,94 @@
+"""The ledger's schema, one migration per version (``PRAGMA user_version``)."""
+
+# Each entry moves the schema one version forward; never edit a released one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE wins (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,
+        key TEXT NOT NULL,
+        detector TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        occurred_at TEXT NOT NULL,
+        ts REAL NOT NULL,
+        day TEXT NOT NULL,
+        value REAL NOT NULL,
+        unit TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        details TEXT NOT NULL,
+        recorded_at REAL NOT NULL,
+        UNIQUE (source, key)
+    );
+    CREATE INDEX wins_ts ON wins (ts);
+    CREATE INDEX wins_source_ts ON wins (source, ts);
+    CREATE INDEX wins_source_day ON wins (source, day);
+    CREATE TABLE cursors (
+        source TEXT PRIMARY KEY,
+        detector TEXT NOT NULL,
+        cursor TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE sources (
+        name TEXT PRIMARY KEY,
+        detector TEXT NOT NULL,
+        last_scan_at REAL,
+        last_ok_at REAL,
+        last_error TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        paused_until REAL,
+        problems TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE moments (
+        id INTEGER PRIMARY KEY,
+        dedupe_key TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        category TEXT NOT NULL,
+        source TEXT,
+        goal TEXT,
+        grp TEXT,
+        title TEXT NOT NULL,
+        message TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        due_at REAL NOT NULL
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        moment_id INTEGER NOT NULL REFERENCES moments (id),
+        target TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at REAL,
+        UNIQUE (moment_id, target)
+    );
+    CREATE INDEX outbox_pending ON outbox (status, target);
+    CREATE TABLE targets (
+        name TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL DEFAULT 0,
+        last_error TEXT,
+        last_ok_at REAL
+    );
+    """,
+    """
+    CREATE TABLE rest_days (
+        source TEXT NOT NULL,
+        day TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        PRIMARY KEY (source, day, reason)
+    );
+    CREATE INDEX rest_days_day ON rest_days (day);
+    """,
+    # The coach's queries: a day's wins of a source, and moments by kind, category and group.
+    """
+    DROP INDEX wins_source_day;
+    CREATE INDEX wins_source_day_ts ON wins (source, day, ts);
+    CREATE INDEX wins_day ON wins (day, ts);
+    CREATE INDEX moments_category ON moments (category, created_at);
+    CREATE INDEX moments_grp ON moments (grp, created_at);
+    CREATE INDEX moments_kind ON moments (kind);
+    CREATE INDEX moments_kind_goal ON moments (kind, goal, created_at);
+    """,
+)
