@@ -30,6 +30,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from smallwins_plugins.calendar import CalendarDetector, CalendarOptions, files
+from table import markdown_table
 
 from smallwins import ScanContext
 from smallwins.scan import ScanResult, run_scan
@@ -288,11 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         (name, got, ref, target, "-" if ok is None else ("PASS" if ok else "FAIL"))
         for name, got, ref, target, ok in rows
     ]
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for line in table[1:]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    print(markdown_table(header, table[1:]))
     print()
     for note in notes:
         print(f"- {note}")

@@ -43,6 +43,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from table import markdown_table
+
 from smallwins.celebration import ScanInfo
 from smallwins.coach import Coach, build_coach
 from smallwins.config import Settings
@@ -548,12 +550,8 @@ def print_report(report: Report, elapsed: float) -> None:
     for row in report.rows:
         result = "-" if row.ok is None else ("PASS" if row.ok else "FAIL")
         table.append((row.figure, row.measured, row.reference, row.target, result))
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     print()
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for line in table[1:]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    print(markdown_table(header, table[1:]))
     for note in report.notes:
         print(f"\n{note}")
     print(f"\ntotal {elapsed:.0f} s")

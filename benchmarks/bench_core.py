@@ -39,6 +39,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from table import markdown_table
+
 from smallwins.config import NotifySettings, Settings
 from smallwins.inotify import (
     EVENT,
@@ -1184,12 +1186,8 @@ def print_report(report: Report, elapsed: float) -> None:
         ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
         result = "-" if row.ok is None else ("PASS" if row.ok else "FAIL")
         table.append((row.figure, row.measured, row.reference, ratio, row.target, result))
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     print()
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for line in table[1:]:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    print(markdown_table(header, table[1:]))
     for figure, notes in report.notes.items():
         print(f"\n{figure}:")
         for note in notes:

@@ -34,6 +34,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from table import markdown_table
+
 CACHE = Path(tempfile.gettempdir())
 APPLE_CONTENT = 1  # bump when generate_apple_health changes what it writes
 CSV_TARGET_S = 3.0
@@ -330,11 +332,7 @@ def print_table(rows: list[Row], elapsed: float) -> None:
         ]
         for row in rows
     ]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for line in lines:
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) + " |")
+    print(markdown_table(header, lines))
     print(f"\ntotal {elapsed:.0f} s")
 
 

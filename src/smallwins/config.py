@@ -277,9 +277,6 @@ class Config:
     def exists(self) -> bool:
         return self.text is not None
 
-    def line_of(self, loc: tuple[str | int, ...]) -> int | None:
-        return find_line(self.text or "", loc)
-
     def error(self, loc: tuple[str | int, ...], message: str) -> ConfigError:
         """A ConfigError naming the file, the line and the key."""
         return ConfigError(_where(self.path, self.text, loc) + message)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import string
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,14 +20,6 @@ class Variant:
 class _Blank(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         raise KeyError(key)
-
-
-_FORMATTER = string.Formatter()
-
-
-def fields_of(text: str) -> set[str]:
-    """The placeholders a template uses (``{streak}`` -> ``streak``)."""
-    return {name.split(".")[0].split("[")[0] for _, name, _, _ in _FORMATTER.parse(text) if name}
 
 
 class Templates:
