@@ -10,7 +10,7 @@ years of four sources as a daemon would have left it: every win with its celebra
 and a sent outbox row, plus the digests, milestones and notes of those years. It is built
 once and cached under /tmp (its name holds a hash of the schema and of what is written); each
 run works on a copy. The coach is built with the built-in rules and loaded as the daemon does,
-then each new win is recorded through ``Ledger.record(..., moments_for=coach.on_scan)``, one
+then each new win is recorded through ``record(..., moments_for=coach.on_scan)``, one
 transaction with its fsync, as the daemon records a live win. The floor is the same record
 with no coach at all.
 
@@ -48,10 +48,11 @@ from table import markdown_table
 from smallwins.celebration import ScanInfo
 from smallwins.coach import Coach, build_coach
 from smallwins.config import Settings
-from smallwins.ledger import Ledger
+from smallwins.ledger import LedgerView
+from smallwins.ledger.backends.sqlite import SqliteLedger
+from smallwins.ledger.backends.sqlite.schema import MIGRATIONS
 from smallwins.plugins import load_plugins
 from smallwins.replay import replay
-from smallwins.schema import MIGRATIONS
 from smallwins.stats import gather
 from smallwins.win import Win, local_day
 
@@ -189,7 +190,7 @@ def build_lived_ledger(path: Path, rows: int) -> None:
     """``rows`` wins over ten years, with what a daemon would have told about them."""
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
-    Ledger(partial).close()  # the real schema, through the real migrations
+    SqliteLedger(partial).close()  # the real schema, through the real migrations
     rng = random.Random(7)
     end = HISTORY_END.timestamp()
     span = 10 * 365 * 86400
@@ -316,18 +317,14 @@ def bench_live(root: Path, report: Report, rows: int, new: int, profile: bool) -
     shutil.copyfile(cached, work)
     config = settings(goals=GOALS, digest="both", notify={"quiet_hours": "22:00-07:30"})
     coach = coach_for(config)
-    ledger = Ledger(work)
+    ledger = SqliteLedger(work)
     timed = TimedConnection(ledger._db) if profile else None
     if timed is not None:
         ledger._db = timed  # type: ignore[assignment]  # the ledger's own connection, timed
-    counts = ledger.read(
-        lambda db: db.execute(
-            "SELECT (SELECT COUNT(*) FROM wins), (SELECT COUNT(*) FROM moments)"
-        ).fetchone()
-    )
+    counts = (ledger.count_wins(), len(ledger.moments()))
     now = HISTORY_END + timedelta(hours=4)
     began = time.perf_counter()
-    profiled(lambda: ledger.read(lambda db: coach.load(db, now)), profile, report, "coach.load")
+    profiled(lambda: ledger.read(lambda view: coach.load(view, now)), profile, report, "coach.load")
     load = time.perf_counter() - began
 
     rng = random.Random(11)
@@ -341,7 +338,7 @@ def bench_live(root: Path, report: Report, rows: int, new: int, profile: bool) -
         nonlocal clock
         while (due := coach.next_clock(clock)) <= moment:
             began = time.perf_counter()
-            ledger.tell(lambda db: coach.on_clock(db, due), lambda m: ["target-1"])
+            ledger.tell(lambda view: coach.on_clock(view, due), lambda m: ["target-1"])
             ticks.append(time.perf_counter() - began)
             deliver()
             clock = due
@@ -351,8 +348,8 @@ def bench_live(root: Path, report: Report, rows: int, new: int, profile: bool) -
         win = Win(f"live-{k}", f"Live {kind} {k}", at, kind=kind, value=value(rng))
         scan = ScanInfo(source, source, kind, f"{kind}s", False, False, frozenset(), {})
 
-        def moments_for(db: sqlite3.Connection, stored: list[Any]) -> list[Any]:
-            made = coach.on_scan(db, scan, stored, now=at, coalesce=timedelta(seconds=0.4))
+        def moments_for(view: LedgerView, stored: list[Any]) -> list[Any]:
+            made = coach.on_scan(view, scan, stored, now=at, coalesce=timedelta(seconds=0.4))
             for m in made:
                 told[m.kind] = told.get(m.kind, 0) + 1
             return made
@@ -433,7 +430,7 @@ def bench_live(root: Path, report: Report, rows: int, new: int, profile: bool) -
         )
     ledger.close()
     began = time.perf_counter()
-    with Ledger(work, readonly=True) as readonly:
+    with SqliteLedger(work, readonly=True) as readonly:
         gather(coach_for(config), readonly, clock)
     report.rows.append(
         Row(
@@ -474,7 +471,7 @@ def build_daily_ledger(path: Path, years: int) -> int:
         minutes = max(2.0, min(45.0, minutes + rng.choice((-1.0, 0.0, 0.5, 1.0))))
         at = datetime.combine(day, dtime(7, 10), ZONE)
         wins.append(Win(f"sit-{n}", "Morning sit", at, kind="meditation", value=minutes))
-    with Ledger(path) as ledger:
+    with SqliteLedger(path) as ledger:
         ledger.record("sits", "meditation", wins, None, zone=ZONE, day_starts_at=DAY_STARTS)
         with ledger.transaction() as db:
             db.executemany(
@@ -499,7 +496,7 @@ def bench_replay(root: Path, report: Report, years: int, profile: bool) -> None:
     config = settings(goals=goals, digest="both", notify={"quiet_hours": "22:00-07:30"})
     coach = coach_for(config)
     began = time.perf_counter()
-    with Ledger(path, readonly=True) as history:
+    with SqliteLedger(path, readonly=True) as history:
         told = profiled(lambda: replay(history, coach, []), profile, report, "replay")
     inside = time.perf_counter() - began
     kinds: dict[str, int] = {}

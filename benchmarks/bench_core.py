@@ -50,8 +50,8 @@ from smallwins.inotify import (
     IN_MOVED_TO,
     SETTLE,
 )
-from smallwins.ledger import Ledger
-from smallwins.schema import MIGRATIONS
+from smallwins.ledger.backends.sqlite import SqliteLedger
+from smallwins.ledger.backends.sqlite.schema import MIGRATIONS
 
 FIGURES = ("latency", "idle", "scan", "cli")
 PYTHON = sys.executable
@@ -1016,7 +1016,7 @@ def pick_source(rng: random.Random) -> tuple[str, str, str]:
 
 
 def build_ledger(path: Path, rows: int) -> None:
-    Ledger(path).close()  # the real schema, through the real migrations
+    SqliteLedger(path).close()  # the real schema, through the real migrations
     rng = random.Random(7)
     start, span = 1_480_000_000.0, 10 * 365 * 86400
     now = time.time()
@@ -1129,7 +1129,7 @@ def bench_cli(root: Path, report: Report, rows: int) -> None:
         return call
 
     python_floor = best_of(3, lambda: run([PYTHON, "-c", "pass"]))
-    queries = query_times(ledger)
+    queries = query_times(home, ledger)
     for args in (("wins", "--limit", "50"), ("status",)):
         wall = best_of(3, cli(*args))
         packages, apprise = import_times(list(args), env)
@@ -1161,17 +1161,22 @@ def bench_cli(root: Path, report: Report, rows: int) -> None:
     )
 
 
-def query_times(ledger: Path) -> dict[str, float]:
+def query_times(home: Path, ledger: Path) -> dict[str, float]:
     """The ledger work of each command, in-process, without the start-up and imports."""
     from smallwins.cli import _ledger_status
+    from smallwins.config import load_config
+    from smallwins.paths import resolve_paths
+
+    paths = resolve_paths({"SMALLWINS_HOME": str(home)})
+    config = load_config(paths.config_file)
 
     def wins() -> None:
-        with Ledger(ledger, readonly=True) as db:
+        with SqliteLedger(ledger, readonly=True) as db:
             found = db.wins(limit=50, newest_first=True)
             db.rest_days(since=found[-1].day, until=found[0].day)
 
     def status() -> None:
-        _ledger_status(ledger, {"sources": {}, "paused": []})
+        _ledger_status(paths, config, {"sources": {}, "paused": []})
 
     return {"wins": best_of(3, wins), "status": best_of(3, status)}
 

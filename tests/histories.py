@@ -20,7 +20,7 @@ from smallwins.coach import Coach
 from smallwins.config import QuietHours, SourceSettings
 from smallwins.detector import Detector, DetectorOptions, RestDay
 from smallwins.goal import Goal
-from smallwins.ledger import Ledger
+from smallwins.ledger import MEMORY_URL, Ledger, open_ledger, sqlite_url
 from smallwins.moment import Moment
 from smallwins.plugins import Plugins, load_plugins
 from smallwins.rules import Rule
@@ -71,6 +71,10 @@ def coach_for(
     )
 
 
+# Later than any simulated clock: every pending row is due.
+FOREVER = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def targets_for(moment: Moment) -> list[str]:
     return ["t"] if moment.deliver else []
 
@@ -97,7 +101,7 @@ class Sim:
         self.sources = sources or {}
         self.clock = start
         self.coach = make_coach()
-        self.ledger.read(lambda db: self.coach.load(db, start))
+        self.ledger.read(lambda view: self.coach.load(view, start))
         self.scans: dict[str, int] = {}
         self._n = 0
 
@@ -109,21 +113,21 @@ class Sim:
         make_coach: Callable[[], Coach],
         sources: dict[str, SourceInfo] | None = None,
     ) -> Sim:
-        ledger = Ledger(path / "ledger.sqlite3" if path else Path(":memory:"))
+        ledger = open_ledger(sqlite_url(path / "ledger.sqlite3") if path else MEMORY_URL)
         return cls(ledger, make_coach, start, sources)
 
     # -- the clock ------------------------------------------------------------------------
 
     def tick(self, at: datetime) -> list[Moment]:
         coach = self.coach
-        told = self.ledger.tell(lambda db: coach.on_clock(db, at), targets_for)
+        told = self.ledger.tell(lambda view: coach.on_clock(view, at), targets_for)
         self.deliver()
         return told
 
     def deliver(self) -> None:
         """Mark everything in the outbox sent, as a daemon with a working target would."""
-        with self.ledger.transaction() as db:
-            db.execute("UPDATE outbox SET status = 'sent', attempts = 1 WHERE status = 'pending'")
+        for pending in self.ledger.due(FOREVER, ["t"]):
+            self.ledger.mark_sent([pending.outbox_id], pending.target)
 
     def advance(self, to: datetime) -> list[Moment]:
         """Tick the clock at every ``next_clock`` up to ``to`` (as the daemon's clock loop)."""
@@ -143,7 +147,7 @@ class Sim:
         self.clock = max(self.clock, now or self.clock)
         self.coach = self.make_coach()
         clock = self.clock
-        self.ledger.read(lambda db: self.coach.load(db, clock))
+        self.ledger.read(lambda view: self.coach.load(view, clock))
 
     # -- wins -----------------------------------------------------------------------------
 
@@ -198,7 +202,9 @@ class Sim:
         )
         coach = self.coach
         now = now.astimezone(UTC)  # as the daemon's clock gives it
-        before = self.last_id()
+        # What this scan makes is made at ``now``: the moments since then that exist already
+        # are not its own.
+        before = max((m.id or 0 for m in self.ledger.moments(since=now)), default=0)
         self.ledger.record(
             source,
             "test",
@@ -206,8 +212,8 @@ class Sim:
             None,
             zone=coach.zone,
             day_starts_at=coach.day_starts_at,
-            moments_for=lambda db, new: coach.on_scan(
-                db, scan, new, now=now, coalesce=timedelta(0)
+            moments_for=lambda view, new: coach.on_scan(
+                view, scan, new, now=now, coalesce=timedelta(0)
             ),
             targets_for=targets_for,
             rest_days=rest_days,
@@ -218,33 +224,18 @@ class Sim:
 
     # -- reading --------------------------------------------------------------------------
 
-    def last_id(self) -> int:
-        row = self.ledger.read(lambda db: db.execute("SELECT MAX(id) FROM moments").fetchone())
-        return int(row[0] or 0)
-
     def moments(self, kind: str | None = None) -> list[Moment]:
         return [m for m in self.ledger.moments() if kind is None or m.kind == kind]
 
     def told(self, kind: str | None = None) -> list[Moment]:
         """What was (or will be) sent: moments with outbox rows."""
-        ids = {
-            row[0]
-            for row in self.ledger.read(
-                lambda db: db.execute("SELECT DISTINCT moment_id FROM outbox").fetchall()
-            )
-        }
-        return [m for m in self.moments(kind) if m.id in ids]
+        return [m for m in self.moments(kind) if self.outbox_count(m)]
 
     def keys(self, prefix: str) -> list[str]:
         return [m.dedupe_key for m in self.moments() if m.dedupe_key.startswith(prefix)]
 
     def outbox_count(self, moment: Moment) -> int:
-        row = self.ledger.read(
-            lambda db: db.execute(
-                "SELECT COUNT(*) FROM outbox WHERE moment_id = ?", (moment.id,)
-            ).fetchone()
-        )
-        return int(row[0])
+        return len(self.ledger.outbox_targets(moment.id or 0))
 
 
 def local(day: date, hour: int = 12, minute: int = 0, zone: ZoneInfo = BERLIN) -> datetime:

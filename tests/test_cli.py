@@ -30,6 +30,9 @@ def test_init_writes_a_config_that_loads_and_never_overwrites(home: Path, repo: 
     data = tomllib.loads(text)
     assert data["sources"]["code"]["authors"] == ["me@example.com"]
     assert data["sources"]["code"]["detector"] == "git"
+    # The ledger is shown in its URL form, ready to uncomment.
+    uncommented = text.replace("# [ledger]", "[ledger]").replace("# url = ", "url = ")
+    assert tomllib.loads(uncommented)["ledger"]["url"].startswith("sqlite:///~/")
     assert smallwins("check-config", cwd=repo.path, env=env()).returncode == 0
     config.write_text("# mine\n")
     again = smallwins("init", cwd=repo.path, env=env())

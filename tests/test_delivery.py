@@ -8,7 +8,7 @@ import pytest
 
 from smallwins.config import NotifySettings
 from smallwins.delivery import Deliverer
-from smallwins.ledger import Ledger
+from smallwins.ledger import open_ledger, sqlite_url
 from smallwins.moment import Moment
 from smallwins.notify import Notifier
 from tests.receiver import Receiver
@@ -44,7 +44,7 @@ def celebration(n: int, group: str | None = "burst:code") -> Moment:
 
 
 def deliverer(tmp_path: Path, notify: NotifySettings) -> Deliverer:
-    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    ledger = open_ledger(sqlite_url(tmp_path / "ledger.sqlite3"))
     return Deliverer(ledger, Notifier(notify.urls), notify, ZoneInfo("UTC"), jitter=lambda: 0.5)
 
 
@@ -104,7 +104,7 @@ def test_refused_connection_is_a_failure_not_a_crash(tmp_path: Path, receiver: R
     deliver(d, NOW)
     assert d.ledger.outbox_counts() == {"pending": 1, "failed": 1}
     (state,) = d.ledger.target_states()
-    assert state["failures"] == 1 and state["last_error"]
+    assert state.failures == 1 and state.last_error
 
 
 def test_quiet_hours_delay_and_never_drop(tmp_path: Path, receiver: Receiver) -> None:

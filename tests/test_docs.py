@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from smallwins import hookspecs
 from smallwins.config import (
+    LedgerSettings,
     NotifySettings,
     Settings,
     SourceSettings,
@@ -40,6 +41,7 @@ PACKAGE = EXAMPLES / "smallwins-reading"
 # Each config model, and the prefix its keys have in docs/configuration.md headings.
 CONFIG_MODELS: list[tuple[type[BaseModel], str]] = [
     (Settings, ""),
+    (LedgerSettings, "ledger."),
     (NotifySettings, "notify."),
     (Target, "notify.urls[]."),
     (SourceSettings, "sources.NAME."),

@@ -1,101 +1,329 @@
+"""The ledger's contract: written once, run over every implementation."""
+
 from __future__ import annotations
 
-import sqlite3
-from datetime import UTC, datetime, time, timedelta
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from smallwins import Win
-from smallwins.ledger import Ledger
+from smallwins import RestDay, Win
+from smallwins.ledger import Ledger, LedgerNotFound, LedgerView, open_ledger
 from smallwins.moment import Moment
-from smallwins.schema import MIGRATIONS
+from tests.ledgers import IMPLEMENTATIONS
 
 ZONE = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
 
-def win(key: str, when: datetime, **kw: object) -> Win:
+@pytest.fixture(params=sorted(IMPLEMENTATIONS))
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return IMPLEMENTATIONS[request.param](tmp_path)
+
+
+@pytest.fixture
+def ledger(url: str) -> Iterator[Ledger]:
+    with open_ledger(url) as opened:
+        yield opened
+
+
+def win(key: str, when: datetime = NOW, **kw: object) -> Win:
     return Win(key=key, title=f"win {key}", occurred_at=when, **kw)  # type: ignore[arg-type]
 
 
-def record(ledger: Ledger, wins: list[Win], cursor: object = None) -> list[str]:
-    new = ledger.record("code", "git", wins, cursor, zone=ZONE, day_starts_at=time(4))
+def record(
+    ledger: Ledger, wins: list[Win], cursor: object = None, source: str = "code"
+) -> list[str]:
+    new = ledger.record(source, "git", wins, cursor, zone=ZONE, day_starts_at=time(4))
     return [w.key for w in new]
 
 
-def test_schema_is_versioned_and_wal(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        assert ledger.schema_version == len(MIGRATIONS)
-    db = sqlite3.connect(tmp_path / "l.sqlite3")
-    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    db.close()
-    with Ledger(tmp_path / "l.sqlite3") as ledger:  # reopening migrates nothing twice
-        assert ledger.schema_version == len(MIGRATIONS)
+def moment(key: str, *, kind: str = "summary", at: datetime = NOW, **kw: object) -> Moment:
+    return Moment(kind, key, f"title {key}", f"message {key}", at, at, **kw)  # type: ignore[arg-type]
 
 
-def test_record_is_idempotent_and_keeps_cursor(tmp_path: Path) -> None:
-    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        assert record(ledger, [win("a", now), win("b", now)], {"at": 1}) == ["a", "b"]
-        assert record(ledger, [win("a", now), win("b", now), win("c", now)], {"at": 2}) == ["c"]
-        assert record(ledger, [win("c", now), win("c", now)], {"at": 3}) == []
-        assert ledger.count_wins() == 3
-        assert ledger.cursor("code") == {"at": 3}
+# -- wins and cursors -------------------------------------------------------------------
 
 
-def test_local_day_uses_day_starts_at(tmp_path: Path) -> None:
+def test_record_is_idempotent_and_keeps_the_cursor(ledger: Ledger) -> None:
+    assert record(ledger, [win("a"), win("b")], {"at": 1}) == ["a", "b"]
+    assert record(ledger, [win("a"), win("b"), win("c")], {"at": 2}) == ["c"]
+    assert record(ledger, [win("c"), win("c")], {"at": 3}) == []
+    assert ledger.count_wins() == 3
+    assert ledger.cursor("code") == {"at": 3}
+    assert ledger.cursor("other") is None
+
+
+def test_keys_are_unique_per_source_not_across_sources(ledger: Ledger) -> None:
+    assert record(ledger, [win("a")], source="one") == ["a"]
+    assert record(ledger, [win("a")], source="two") == ["a"]
+    assert ledger.count_wins() == 2
+    assert [w.source for w in ledger.wins(sources=["two"])] == ["two"]
+
+
+def test_a_win_keeps_every_field_and_its_local_day(ledger: Ledger) -> None:
     late = datetime(2026, 11, 20, 23, 30, tzinfo=UTC)  # 00:30 on the 21st in Berlin
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        record(ledger, [win("late", late)])
-        (stored,) = ledger.wins()
-    assert stored.day.isoformat() == "2026-11-20"
-    assert stored.to_json()["occurred_at"] == "2026-11-20T23:30:00+00:00"
+    details = {"place": "~/src/x", "n": 3, "nested": {"a": [1, 2]}}
+    record(
+        ledger,
+        [win("late", late, kind="sit", value=12.5, unit="min", tags=("a", "b"), details=details)],
+    )
+    (stored,) = ledger.wins()
+    assert stored.to_json() == {
+        "source": "code",
+        "detector": "git",
+        "key": "late",
+        "kind": "sit",
+        "title": "win late",
+        "occurred_at": "2026-11-20T23:30:00+00:00",
+        "day": "2026-11-20",
+        "value": 12.5,
+        "unit": "min",
+        "tags": ["a", "b"],
+        "details": details,
+    }
 
 
-def test_a_failing_moment_rolls_back_the_wins_and_cursor(tmp_path: Path) -> None:
-    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+def test_wins_by_time_source_days_and_limit(ledger: Ledger) -> None:
+    record(ledger, [win(f"c{n}", NOW + timedelta(days=n)) for n in range(5)])
+    record(ledger, [win("m0", NOW + timedelta(hours=1))], source="sits")
+    keys = [w.key for w in ledger.wins()]
+    assert keys == ["c0", "m0", "c1", "c2", "c3", "c4"]
+    assert [w.key for w in ledger.wins(newest_first=True, limit=2)] == ["c4", "c3"]
+    assert [w.key for w in ledger.wins(since=NOW + timedelta(days=3))] == ["c3", "c4"]
+    assert [w.key for w in ledger.wins(sources=["sits"])] == ["m0"]
+    first, last = date(2026, 11, 21), date(2026, 11, 22)
+    assert [w.key for w in ledger.wins(days=(first, last))] == ["c1", "c2"]
+    ids = [w.id for w in ledger.wins(sources=["code"])]
+    assert [w.key for w in ledger.wins(sources=["code"], excluding=ids[:4])] == ["c4"]
 
-    def broken(db: object, new: object) -> list[Moment]:
+
+def test_counts_and_day_totals(ledger: Ledger) -> None:
+    record(ledger, [win("a", NOW, value=10), win("b", NOW + timedelta(hours=1), value=5)])
+    record(ledger, [win("c", NOW + timedelta(days=1), kind="sit", value=7, tags=("x",))])
+    assert ledger.count_wins("code", day=date(2026, 11, 20)) == 2
+    assert ledger.count_wins("code", until=NOW) == 1
+    assert ledger.count_wins("elsewhere") == 0
+    totals = sorted(ledger.day_totals(["code"]), key=lambda t: t.day)
+    assert [(t.day.day, t.kind, t.count, t.total, t.largest) for t in totals] == [
+        (20, "win", 2, 15.0, 10.0),
+        (21, "sit", 1, 7.0, 7.0),
+    ]
+    marks = ledger.win_marks(["code"])
+    assert sorted((m.day.day, m.kind, m.value, m.tags) for m in marks) == [
+        (20, "win", 5.0, ()),
+        (20, "win", 10.0, ()),
+        (21, "sit", 7.0, ("x",)),
+    ]
+
+
+def test_a_failing_moment_rolls_back_the_wins_and_the_cursor(ledger: Ledger) -> None:
+    def broken(view: LedgerView, new: object) -> list[Moment]:
         raise RuntimeError("boom")
 
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        with pytest.raises(RuntimeError):
-            ledger.record(
-                "code",
-                "git",
-                [win("a", now)],
-                {"at": 9},
-                zone=ZONE,
-                day_starts_at=time(4),
-                moments_for=broken,
-            )
-        assert ledger.count_wins() == 0
-        assert ledger.cursor("code") is None
+    with pytest.raises(RuntimeError):
+        ledger.record(
+            "code",
+            "git",
+            [win("a")],
+            {"at": 9},
+            zone=ZONE,
+            day_starts_at=time(4),
+            moments_for=broken,
+        )
+    assert ledger.count_wins() == 0
+    assert ledger.cursor("code") is None
+    assert record(ledger, [win("a")], {"at": 10}) == ["a"]
 
 
-def test_moments_are_told_once_and_outbox_backs_off(tmp_path: Path) -> None:
-    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
-    moment = Moment("summary", "summary:code", "Watching", "Found 3", now, now)
-    with Ledger(tmp_path / "l.sqlite3") as ledger:
-        assert ledger.add_moment(moment, ["a", "b"])
-        assert not ledger.add_moment(Moment("summary", "summary:code", "x", "y", now, now), ["a"])
-        due = ledger.due(now, ["a", "b"])
-        assert [d.target for d in due] == ["a", "b"]
-        ledger.mark_failed([due[0].outbox_id], "a", "down", now + timedelta(minutes=1))
-        ledger.mark_sent([due[1].outbox_id], "b")
-        assert ledger.due(now, ["a", "b"]) == []
-        assert [d.target for d in ledger.due(now + timedelta(minutes=2), ["a", "b"])] == ["a"]
-        assert ledger.outbox_counts() == {"pending": 1, "failed": 1}
-        assert ledger.next_due(["a"]) == now + timedelta(minutes=1)
+def test_the_coach_sees_the_wins_being_recorded_and_its_moments_land_with_them(
+    ledger: Ledger,
+) -> None:
+    seen: list[int] = []
+
+    def tell(view: LedgerView, new: list[object]) -> list[Moment]:
+        seen.append(view.count_wins("code"))
+        return [moment(f"win:{w.key}", kind="celebration", group="g") for w in new]  # type: ignore[attr-defined]
+
+    ledger.record(
+        "code",
+        "git",
+        [win("a"), win("b")],
+        None,
+        zone=ZONE,
+        day_starts_at=time(4),
+        moments_for=tell,
+        targets_for=lambda m: ["t"],
+    )
+    assert seen == [2]
+    assert [m.dedupe_key for m in ledger.moments()] == ["win:a", "win:b"]
+    assert [d.moment.dedupe_key for d in ledger.due(NOW, ["t"])] == ["win:a", "win:b"]
 
 
-def test_a_reader_brings_an_old_ledger_up_to_date(tmp_path: Path) -> None:
-    path = tmp_path / "l.sqlite3"
-    db = sqlite3.connect(path)
-    db.executescript(MIGRATIONS[0])
-    db.execute("PRAGMA user_version = 1")
-    db.close()
-    with Ledger(path, readonly=True) as ledger:
-        assert ledger.schema_version == len(MIGRATIONS)
-        assert ledger.rest_days() == []
+def test_rest_days_replace_the_sources_own(ledger: Ledger) -> None:
+    day = date(2026, 11, 20)
+    rests = [RestDay(day, "holiday"), RestDay(day + timedelta(days=2), "ill")]
+    ledger.record("cal", "calendar", [], None, zone=ZONE, day_starts_at=time(4), rest_days=rests)
+    ledger.record(
+        "other", "calendar", [], None, zone=ZONE, day_starts_at=time(4), rest_days=rests[:1]
+    )
+    assert [(s, r.reason) for s, r in ledger.rest_days(sources=["cal"])] == [
+        ("cal", "holiday"),
+        ("cal", "ill"),
+    ]
+    ledger.record(
+        "cal", "calendar", [], None, zone=ZONE, day_starts_at=time(4), rest_days=rests[1:]
+    )
+    assert [r.reason for _, r in ledger.rest_days(sources=["cal"])] == ["ill"]
+    assert len(ledger.rest_days(since=day, until=day)) == 1
+
+
+def test_scans_are_noted_with_failures_in_a_row(ledger: Ledger) -> None:
+    assert ledger.note_scan("code", "git", error="boom") == 1
+    assert ledger.note_scan("code", "git", error="boom", paused_until=NOW) == 2
+    state = ledger.source_state("code")
+    assert state is not None and state.failures == 2 and state.paused_until == NOW
+    assert state.last_ok_at is None and state.last_error == "boom"
+    assert ledger.note_scan("code", "git", error=None, problems=["p1"]) == 0
+    record(ledger, [win("a")])
+    (state,) = ledger.source_states()
+    assert (state.failures, state.last_error, state.problems, state.wins) == (0, None, ["p1"], 1)
+    assert state.last_ok_at is not None
+    assert ledger.source_state("nothing") is None
+
+
+# -- moments and the outbox ---------------------------------------------------------------
+
+
+def test_a_dedupe_key_is_told_once(ledger: Ledger) -> None:
+    assert ledger.add_moment(moment("summary:code"), ["a", "b"])
+    assert not ledger.add_moment(moment("summary:code"), ["a"])
+    assert ledger.moment_told("summary:code") and not ledger.moment_told("other")
+    told = ledger.tell(lambda view: [moment("summary:code"), moment("x")], lambda m: ["a"])
+    assert [m.dedupe_key for m in told] == ["x"]
+    assert ledger.outbox_targets(told[0].id or 0) == ["a"]
+
+
+def test_the_outbox_claims_acks_and_backs_off(ledger: Ledger) -> None:
+    ledger.add_moment(moment("m"), ["a", "b"])
+    due = ledger.due(NOW, ["a", "b"])
+    assert [d.target for d in due] == ["a", "b"] and due[0].attempts == 0
+    assert ledger.due(NOW - timedelta(seconds=1), ["a", "b"]) == []
+    assert ledger.mark_failed([due[0].outbox_id], "a", "down", NOW + timedelta(minutes=1)) == 1
+    ledger.mark_sent([due[1].outbox_id], "b")
+    assert ledger.due(NOW, ["a", "b"]) == []
+    assert ledger.next_due(["a"]) == NOW + timedelta(minutes=1)
+    (again,) = ledger.due(NOW + timedelta(minutes=2), ["a", "b"])
+    assert (again.target, again.attempts) == ("a", 1)
+    assert ledger.outbox_counts() == {"pending": 1, "failed": 1}
+    assert ledger.mark_failed([again.outbox_id], "a", "down", NOW + timedelta(minutes=5)) == 2
+    assert ledger.target_failures("a") == 2
+    states = {t.name: t for t in ledger.target_states()}
+    assert states["a"].failures == 2 and states["a"].last_error == "down"
+    assert states["b"].failures == 0 and states["b"].last_ok_at is not None
+    ledger.mark_sent([again.outbox_id], "a")
+    assert ledger.outbox_counts() == {"pending": 0, "failed": 0}
+    assert ledger.target_failures("a") == 0
+    assert ledger.next_due(["a", "b"]) is None
+
+
+def test_what_the_coach_asks_of_moments(ledger: Ledger) -> None:
+    later = NOW + timedelta(days=1)
+    ledger.add_moment(moment("c1", kind="celebration", category="celebration"), ["t"])
+    ledger.add_moment(moment("s1", kind="setback", category="setback", goal="g"), ["t"])
+    ledger.add_moment(
+        moment("s2", kind="setback", category="setback", goal="g", at=later, group="deferred"),
+        [],
+    )
+    ledger.add_moment(moment("c2", kind="celebration", category="celebration", at=later), ["t"])
+    ledger.add_moment(moment("d1", kind="digest", category="digest", at=later), ["t"])
+    assert ledger.last_words("setback") == ("title s1", "message s1")  # held back: not told
+    assert ledger.last_words("nothing") is None
+    assert ledger.last_told_at("setback", "g") == later
+    assert ledger.last_told_at("setback", None) is None
+    assert ledger.last_setback("g") == NOW
+    assert ledger.last_setback(None) is None
+    mark = ledger.last_setback_any()
+    assert mark is not None and (mark.due_at, mark.created_at) == (NOW, NOW)
+    assert ledger.count_celebrations(None) == 2
+    assert ledger.count_celebrations(NOW) == 1
+    assert ledger.last_digest_at() == later
+    assert ledger.held_back(None) == ["message s2"]
+    assert ledger.held_back(later) == []
+
+
+def test_a_burst_waits_together_until_tried(ledger: Ledger) -> None:
+    first = moment("w1", kind="celebration", group="burst:code")
+    ledger.add_moment(first, ["t"])
+    ledger.add_moment(
+        moment("w2", kind="celebration", group="burst:code", at=NOW + timedelta(seconds=5)), ["t"]
+    )
+    assert ledger.burst_started("burst:code") == NOW
+    assert ledger.burst_started("burst:other") is None
+    ledger.tell(
+        lambda view: (view.move_burst("burst:code", NOW + timedelta(seconds=9)), [])[1],
+        lambda m: [],
+    )
+    assert [d.moment.due_at for d in ledger.due(NOW + timedelta(seconds=9), ["t"])] == [
+        NOW + timedelta(seconds=9)
+    ] * 2
+    (tried, _) = ledger.due(NOW + timedelta(seconds=9), ["t"])
+    ledger.mark_failed([tried.outbox_id], "t", "down", NOW)
+    assert ledger.burst_started("burst:code") == NOW + timedelta(seconds=5)
+
+
+# -- opening and reading ------------------------------------------------------------------
+
+
+def test_a_reader_finds_nothing_before_the_first_write(url: str) -> None:
+    with pytest.raises(LedgerNotFound):
+        open_ledger(url, readonly=True)
+    with open_ledger(url) as ledger:
+        record(ledger, [win("a")])
+    with open_ledger(url, readonly=True) as reader:
+        assert [w.key for w in reader.wins()] == ["a"]
+        assert "ledger" in reader.location
+
+
+def test_reopening_keeps_everything(url: str) -> None:
+    with open_ledger(url) as ledger:
+        record(ledger, [win("a")], {"at": 1})
+        ledger.add_moment(moment("m"), ["t"])
+        version = ledger.schema_version
+    with open_ledger(url) as ledger:
+        assert ledger.schema_version == version
+        assert ledger.cursor("code") == {"at": 1}
+        assert [m.dedupe_key for m in ledger.moments()] == ["m"]
+        assert record(ledger, [win("a")]) == []
+
+
+def test_concurrent_readers_never_see_half_a_scan(url: str) -> None:
+    batches, size = 30, 50
+    with open_ledger(url) as writer:
+        record(writer, [win("seed")])
+        seen: list[int] = []
+        problems: list[BaseException] = []
+        done = threading.Event()
+
+        def read() -> None:
+            try:
+                with open_ledger(url, readonly=True) as reader:
+                    while not done.is_set():
+                        seen.append(reader.count_wins())
+            except BaseException as exc:  # reported below, in the test's thread
+                problems.append(exc)
+
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        for thread in readers:
+            thread.start()
+        for batch in range(batches):
+            record(writer, [win(f"{batch}-{n}") for n in range(size)])
+        done.set()
+        for thread in readers:
+            thread.join(10)
+    assert not problems
+    assert seen and all((count - 1) % size == 0 for count in seen)
+    assert max(seen) <= 1 + batches * size

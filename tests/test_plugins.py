@@ -9,7 +9,7 @@ import pytest
 
 from smallwins.config import load_config
 from smallwins.daemon import Daemon
-from smallwins.ledger import Ledger
+from smallwins.ledger import open_ledger, sqlite_url
 from smallwins.paths import resolve_paths
 from smallwins.plugins import load_plugins
 from smallwins.source import build_sources
@@ -139,7 +139,7 @@ def test_raising_hanging_and_junk_detectors_do_not_stop_the_others(
     config = load_config(paths.config_file)
     plugins = load_plugins(config.settings.plugins_dir, load_env="")
     sources = build_sources(config, plugins)
-    with Ledger(paths.ledger_file) as ledger:
+    with open_ledger(sqlite_url(paths.ledger_file)) as ledger:
         daemon = Daemon(paths, config, plugins, sources, ledger, load=lambda: (config, sources))
         for _ in range(3):  # the third failure in a row pauses a source
             assert asyncio.run(daemon.run_once()) == 1
@@ -174,7 +174,7 @@ def test_a_paused_source_is_told_to_system_targets_only(
     config = load_config(paths.config_file)
     plugins = load_plugins(config.settings.plugins_dir, load_env="")
     sources = build_sources(config, plugins)
-    with Ledger(paths.ledger_file) as ledger:
+    with open_ledger(sqlite_url(paths.ledger_file)) as ledger:
         daemon = Daemon(paths, config, plugins, sources, ledger, load=lambda: (config, sources))
         for _ in range(4):
             asyncio.run(daemon.run_once())

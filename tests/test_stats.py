@@ -18,7 +18,7 @@ import pytest
 from smallwins.coach import build_coach
 from smallwins.config import load_config
 from smallwins.goal import Goal
-from smallwins.ledger import Ledger
+from smallwins.ledger import open_ledger, sqlite_url
 from smallwins.plugins import load_plugins
 from smallwins.progress import Tracker, ramped
 from smallwins.source import build_sources
@@ -337,7 +337,7 @@ def test_stats_report_snapshot(home: Path) -> None:
     sources = build_sources(config, plugins)
     coach = build_coach(config.settings, sources, plugins.rules, plugins.templates)
 
-    with Ledger(home / "data" / "ledger.sqlite3", readonly=True) as ledger:
+    with open_ledger(sqlite_url(home / "data" / "ledger.sqlite3"), readonly=True) as ledger:
         found = gather(coach, ledger, datetime(2026, 3, 18, 19, 0, tzinfo=UTC))
 
     assert render(found) == SNAPSHOT

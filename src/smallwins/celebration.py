@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,7 +9,7 @@ from typing import Any
 
 from smallwins import message
 from smallwins.goal import Goal
-from smallwins.ledger import StoredWin
+from smallwins.ledger import LedgerView, StoredWin
 from smallwins.moment import Moment
 from smallwins.progress import Progress
 from smallwins.source import Source
@@ -58,7 +57,7 @@ class ScanInfo:
 
 
 def celebration_moment(
-    db: sqlite3.Connection,
+    ledger: LedgerView,
     scan: ScanInfo,
     win: StoredWin,
     *,
@@ -69,10 +68,7 @@ def celebration_moment(
     last_words: tuple[str, str] | None,
 ) -> Moment:
     """One live win's celebration: '"Add vdir support" - your 3rd commit today.'"""
-    today_count = db.execute(
-        "SELECT COUNT(*) FROM wins WHERE source = ? AND day = ? AND ts <= ?",
-        (scan.name, win.day.isoformat(), win.occurred_at.timestamp()),
-    ).fetchone()[0]
+    today_count = ledger.count_wins(scan.name, day=win.day, until=win.occurred_at)
     payload: dict[str, Any] = {
         "source": scan.name,
         "place": scan.name if scan.private else scan.places.get(win.key, scan.name),
@@ -87,10 +83,7 @@ def celebration_moment(
     heading, body = message.celebration(payload)
     if (heading, body) == last_words:
         # Never the same words twice in a row (a daily "Meditation"): say which one it is.
-        count = db.execute(
-            "SELECT COUNT(*) FROM wins WHERE source = ? AND ts <= ?",
-            (scan.name, win.occurred_at.timestamp()),
-        ).fetchone()[0]
+        count = ledger.count_wins(scan.name, until=win.occurred_at)
         in_all = f"{message.ordinal(count)} in all"
         payload["progress"] = f"{progress_note}, {in_all}" if progress_note else in_all
         heading, body = message.celebration(payload)
@@ -151,20 +144,11 @@ def progress_text(goal: Goal, before: Progress, after: Progress) -> str:
     return text
 
 
-def burst_due(db: sqlite3.Connection, group: str, now: datetime, window: timedelta) -> datetime:
+def burst_due(ledger: LedgerView, group: str, now: datetime, window: timedelta) -> datetime:
     """The due time shared by a burst: a window after the latest win, capped after the first."""
-    row = db.execute(
-        "SELECT MIN(m.created_at) FROM moments m JOIN outbox o ON o.moment_id = m.id"
-        " WHERE m.grp = ? AND o.status = 'pending' AND o.attempts = 0",
-        (group,),
-    ).fetchone()
     due = now + window
-    if row[0] is not None:
-        first = datetime.fromtimestamp(row[0], now.tzinfo)
+    first = ledger.burst_started(group)
+    if first is not None:
         due = min(due, first + window * BURST_CAP_WINDOWS)
-        db.execute(
-            "UPDATE moments SET due_at = ? WHERE grp = ? AND id IN"
-            " (SELECT moment_id FROM outbox WHERE status = 'pending' AND attempts = 0)",
-            (due.timestamp(), group),
-        )
+        ledger.move_burst(group, due)
     return due

@@ -66,16 +66,17 @@ def load_plugins(config: Config) -> Plugins:
     return load(settings.plugins_dir, settings.disabled_plugins)
 
 
-def ledger_path(paths: Paths, config: Config) -> Path:
-    return (
-        Path(config.settings.ledger).expanduser() if config.settings.ledger else (paths.ledger_file)
-    )
+def ledger_url(paths: Paths, config: Config) -> str:
+    from smallwins.ledger import sqlite_url
+
+    return config.settings.ledger.url or sqlite_url(paths.ledger_file)
 
 
-def open_ledger(paths: Paths, config: Config) -> Ledger:
-    from smallwins.ledger import Ledger
+def open_ledger(paths: Paths, config: Config, *, readonly: bool = False) -> Ledger:
+    """The configured ledger; for reading, LedgerNotFound before anything was recorded."""
+    from smallwins.ledger import open_ledger as open_url
 
-    return Ledger(ledger_path(paths, config))
+    return open_url(ledger_url(paths, config), readonly=readonly)
 
 
 def sources_for(paths: Paths, config: Config, plugins: Plugins, cwd: Path) -> list[Source]:
@@ -253,15 +254,17 @@ def wins(since: str | None, source: str | None, limit: int, as_json: bool) -> No
     """List recorded wins, oldest first (of the newest --limit)."""
     paths = resolve_paths()
     config = load_config(paths)
-    path = ledger_path(paths, config)
-    if not path.exists():
+    from smallwins.ledger import LedgerNotFound
+
+    try:
+        ledger = open_ledger(paths, config, readonly=True)
+    except LedgerNotFound:
         click.echo("[]" if as_json else "No wins yet: the ledger is empty.")
         return
-    from smallwins.ledger import Ledger
-
-    with Ledger(path, readonly=True) as ledger:
+    only = [source] if source is not None else None
+    with ledger:
         found = ledger.wins(
-            since=_since(since), source=source, limit=limit or None, newest_first=True
+            since=_since(since), sources=only, limit=limit or None, newest_first=True
         )
         found.reverse()
         if as_json:
@@ -269,7 +272,7 @@ def wins(since: str | None, source: str | None, limit: int, as_json: bool) -> No
             return
         rests = []
         if found:
-            rests = ledger.rest_days(source=source, since=found[0].day, until=found[-1].day)
+            rests = ledger.rest_days(sources=only, since=found[0].day, until=found[-1].day)
     if not found:
         click.echo("No wins match.")
     # Rest days go between the wins of their days, so a listing shows the whole picture.
@@ -317,10 +320,7 @@ def status(as_json: bool) -> None:
     if config is not None:
         for name, settings in config.settings.sources.items():
             report["sources"][name] = _source_json(settings.detector, None)
-        path = ledger_path(paths, config)
-        report["ledger"] = str(path)
-        if path.exists():
-            _ledger_status(path, report)
+        _ledger_status(paths, config, report)
     if as_json:
         click.echo(json.dumps(report, indent=1))
         return
@@ -341,11 +341,16 @@ def _source_json(detector: str, state: Any) -> dict[str, Any]:
     }
 
 
-def _ledger_status(path: Path, report: dict[str, Any]) -> None:
-    from smallwins.ledger import Ledger
+def _ledger_status(paths: Paths, config: Config, report: dict[str, Any]) -> None:
+    from smallwins.ledger import LedgerNotFound, location
 
+    report["ledger"] = location(ledger_url(paths, config))
     now = datetime.now(UTC)
-    with Ledger(path, readonly=True) as ledger:
+    try:
+        ledger = open_ledger(paths, config, readonly=True)
+    except LedgerNotFound:
+        return
+    with ledger:
         for state in ledger.source_states():
             report["sources"][state.name] = _source_json(state.detector, state)
             if state.paused_until and state.paused_until > now:
@@ -357,9 +362,11 @@ def _ledger_status(path: Path, report: dict[str, Any]) -> None:
         report["outbox"] = ledger.outbox_counts()
         report["targets"] = [
             {
-                **t,
-                "next_attempt_at": _iso(t["next_attempt_at"]),
-                "last_ok_at": _iso(t["last_ok_at"]),
+                "name": t.name,
+                "failures": t.failures,
+                "next_attempt_at": _iso(t.next_attempt_at),
+                "last_error": t.last_error,
+                "last_ok_at": _iso(t.last_ok_at),
             }
             for t in ledger.target_states()
         ]
@@ -514,19 +521,20 @@ def replay(start: str | None, end: str | None, as_json: bool) -> None:
     """Run your real history through the rules with a simulated clock and print what would
     have been told, and when. Sends and stores nothing."""
     from smallwins.coach import build_coach
-    from smallwins.ledger import Ledger
+    from smallwins.ledger import LedgerNotFound
     from smallwins.replay import replay as run_replay
 
     paths = resolve_paths()
     config = load_config(paths)
     plugins = load_plugins(config)
     sources = sources_for(paths, config, plugins, Path.cwd())
-    path = ledger_path(paths, config)
-    if not path.exists():
+    try:
+        history = open_ledger(paths, config, readonly=True)
+    except LedgerNotFound:
         click.echo("[]" if as_json else "No history yet: the ledger is empty.")
         return
     coach = build_coach(config.settings, sources, plugins.rules, plugins.templates)
-    with Ledger(path, readonly=True) as history:
+    with history:
         told = run_replay(history, coach, sources, start=_day(start), end=_day(end))
     if as_json:
         click.echo(json.dumps([t.to_json() for t in told], ensure_ascii=False, indent=1))
@@ -549,16 +557,19 @@ def stats_command(as_json: bool) -> None:
     its next step, and a heat map of the last 12 weeks. Reads the ledger only."""
     from smallwins import stats
     from smallwins.coach import build_coach
-    from smallwins.ledger import Ledger
+    from smallwins.ledger import MEMORY_URL, LedgerNotFound
+    from smallwins.ledger import open_ledger as open_url
 
     paths = resolve_paths()
     config = load_config(paths)
     plugins = load_plugins(config)
     sources = sources_for(paths, config, plugins, Path.cwd())
     coach = build_coach(config.settings, sources, plugins.rules, plugins.templates)
-    path = ledger_path(paths, config)
-    # Before the first scan there is no ledger: an empty one in memory shows the goals at zero.
-    ledger = Ledger(path, readonly=True) if path.exists() else Ledger(Path(":memory:"))
+    try:
+        ledger = open_ledger(paths, config, readonly=True)
+    except LedgerNotFound:
+        # Before the first scan there is no ledger: an empty one in memory shows the goals at 0.
+        ledger = open_url(MEMORY_URL)
     with ledger:
         found = stats.gather(coach, ledger, datetime.now(UTC))
     if as_json:

@@ -7,9 +7,7 @@ transaction as the wins (or the clock tick) that caused it.
 
 from __future__ import annotations
 
-import json
 import logging
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
@@ -25,7 +23,7 @@ from smallwins.celebration import (
 )
 from smallwins.config import QuietHours, Settings
 from smallwins.goal import Goal
-from smallwins.ledger import StoredWin
+from smallwins.ledger import LedgerView, StoredWin
 from smallwins.moment import Moment
 from smallwins.progress import DayClose, Progress, Tracker, WeekClose, week_start
 from smallwins.rules import DayEvent, DigestEvent, Rule, Tell, WeekEvent, WinEvent
@@ -69,18 +67,20 @@ class Coach(Schedule):
 
     # -- building -------------------------------------------------------------------------
 
-    def load(self, db: sqlite3.Connection, now: datetime) -> None:
+    def load(self, ledger: LedgerView, now: datetime) -> None:
         """Rebuild every goal's tracker from the ledger; days before today are closed quietly,
         but the last day and week that ended are left for the next tick to speak: a daemon
         that was stopped over a day's end (a laptop off at night) still tells its setbacks,
         marginal gains and level-ups."""
         self._unspoken = {}
         for goal in self.goals:
-            self.trackers[goal.name] = self._rebuild(db, goal, self.today(now), speak_later=True)
+            self.trackers[goal.name] = self._rebuild(
+                ledger, goal, self.today(now), speak_later=True
+            )
 
     def _rebuild(
         self,
-        db: sqlite3.Connection,
+        ledger: LedgerView,
         goal: Goal,
         today: date,
         *,
@@ -88,45 +88,22 @@ class Coach(Schedule):
         speak_later: bool = False,
     ) -> Tracker:
         """A goal's tracker from the ledger, without the wins whose ids are in ``without``."""
-        marks = ",".join("?" * len(goal.sources))
-        if without:
-            marks += f") AND id NOT IN ({','.join('?' * len(without))}"
-        params = (*goal.sources, *without)
         tracker = Tracker(goal)
-        rest_marks = ",".join("?" * len(goal.sources))
-        tracker.rest = {
-            date.fromisoformat(row[0])
-            for row in db.execute(
-                f"SELECT day FROM rest_days WHERE source IN ({rest_marks})", goal.sources
-            )
-        }
+        tracker.rest = {rest.day for _, rest in ledger.rest_days(sources=goal.sources)}
         if goal.tags:
-            rows = db.execute(
-                f"SELECT source, day, kind, value, tags FROM wins WHERE source IN ({marks})",
-                params,
-            )
-            for source, day, kind, value, tags in rows:
-                if goal.counts(source, kind, tuple(json.loads(tags))):
-                    tracker.add_day(date.fromisoformat(day), 1, value, value)
+            for mark in ledger.win_marks(goal.sources, excluding=without):
+                if goal.counts(mark.source, mark.kind, mark.tags):
+                    tracker.add_day(mark.day, 1, mark.value, mark.value)
         else:
-            rows = db.execute(
-                "SELECT day, kind, COUNT(*), SUM(value), MAX(value) FROM wins"
-                f" WHERE source IN ({marks}) GROUP BY day, kind",
-                params,
-            )
-            for day, kind, count, total, largest in rows:
-                if not goal.kinds or kind in goal.kinds:
-                    tracker.add_day(date.fromisoformat(day), count, total, largest)
-        last = db.execute(
-            "SELECT occurred_at, title, value, source, kind, tags, day FROM wins"
-            f" WHERE source IN ({marks}) ORDER BY ts DESC LIMIT 20",
-            params,
-        ).fetchall()
-        for occurred_at, title, value, source, kind, tags, day in last:
-            if goal.counts(source, kind, tuple(json.loads(tags))):
-                tracker.last_win_at = datetime.fromisoformat(occurred_at)
-                tracker.last_win_title, tracker.last_win_value = title, value
-                tracker.last_win_day = date.fromisoformat(day)
+            for total in ledger.day_totals(goal.sources, excluding=without):
+                if not goal.kinds or total.kind in goal.kinds:
+                    tracker.add_day(total.day, total.count, total.total, total.largest)
+        last = ledger.wins(sources=goal.sources, limit=20, newest_first=True, excluding=without)
+        for win in last:
+            if goal.counts(win.source, win.kind, win.tags):
+                tracker.last_win_at = win.occurred_at
+                tracker.last_win_title, tracker.last_win_value = win.title, win.value
+                tracker.last_win_day = win.day
                 break
         days, weeks = tracker.close_through(today - timedelta(days=1))
         if speak_later:
@@ -140,7 +117,7 @@ class Coach(Schedule):
 
     def on_scan(
         self,
-        db: sqlite3.Connection,
+        ledger: LedgerView,
         scan: ScanInfo,
         new: list[StoredWin],
         *,
@@ -176,13 +153,17 @@ class Coach(Schedule):
                 # Closes not yet spoken are worked out again: a late win may have met the day.
                 pending = goal.name in self._unspoken
                 tracker = self._rebuild(
-                    db, goal, today, without=live_ids, speak_later=pending and goal.name not in late
+                    ledger,
+                    goal,
+                    today,
+                    without=live_ids,
+                    speak_later=pending and goal.name not in late,
                 )
                 if goal.name in late:
                     # A closed day cannot take a win: the whole scan's change is told at its
                     # goal's first live win, from this tracker to the rebuilt one.
                     before_late[goal.name] = tracker
-                    tracker = self._rebuild(db, goal, today, speak_later=pending)
+                    tracker = self._rebuild(ledger, goal, today, speak_later=pending)
                 self.trackers[goal.name] = tracker
         if not new:
             return []
@@ -191,9 +172,9 @@ class Coach(Schedule):
             moments.append(summary_moment(scan, history, backfill=not scan.first_scan, now=now))
         if live:
             group = f"burst:{scan.name}"
-            due = burst_due(db, group, now, coalesce)
+            due = burst_due(ledger, group, now, coalesce)
             for win in sorted(live, key=lambda w: (w.occurred_at, w.id)):
-                moments.extend(self._live_win(db, scan, win, group, due, now, before_late))
+                moments.extend(self._live_win(ledger, scan, win, group, due, now, before_late))
         return moments
 
     def _closed(self, goal: str, day: date) -> bool:
@@ -202,7 +183,7 @@ class Coach(Schedule):
 
     def _live_win(
         self,
-        db: sqlite3.Connection,
+        ledger: LedgerView,
         scan: ScanInfo,
         win: StoredWin,
         group: str,
@@ -245,23 +226,23 @@ class Coach(Schedule):
             )
             for rule_name, rule in self.rules:
                 tells = self._call(rule_name, rule.on_win, event)
-                moments.extend(self._moments(db, tells, now, goal=goal.name, source=win.source))
+                moments.extend(self._moments(ledger, tells, now, goal=goal.name, source=win.source))
         celebration = celebration_moment(
-            db,
+            ledger,
             scan,
             win,
             progress_note=progress_note,
             due=due,
             now=now,
             group=group,
-            last_words=self._last_words(db, "celebration"),
+            last_words=self._last_words(ledger, "celebration"),
         )
         self._batch.append(celebration)
         return [celebration, *moments]
 
     # -- the clock ------------------------------------------------------------------------
 
-    def on_clock(self, db: sqlite3.Connection, now: datetime) -> list[Moment]:
+    def on_clock(self, ledger: LedgerView, now: datetime) -> list[Moment]:
         """Close the days (and weeks) that have ended; tell the digest when it is time."""
         today = self.today(now)
         self._batch = []
@@ -279,38 +260,26 @@ class Coach(Schedule):
                 event = DayEvent(goal, close, snapshot, moment_time)
                 for rule_name, rule in self.rules:
                     tells = self._call(rule_name, rule.on_day_end, event)
-                    moments.extend(self._moments(db, tells, moment_time, goal=goal.name))
+                    moments.extend(self._moments(ledger, tells, moment_time, goal=goal.name))
             for week in weeks[-1:]:
                 snapshot = self._private(tracker.snapshot(today))
                 event_week = WeekEvent(goal, week, snapshot, now)
                 for rule_name, rule in self.rules:
                     tells = self._call(rule_name, rule.on_week_end, event_week)
-                    moments.extend(self._moments(db, tells, now, goal=goal.name))
+                    moments.extend(self._moments(ledger, tells, now, goal=goal.name))
         digest_at = self.digest_time(today)
         if digest_at is not None and now >= digest_at:
-            moments.extend(self._digest(db, today, now))
+            moments.extend(self._digest(ledger, today, now))
         return moments
 
-    def _digest(self, db: sqlite3.Connection, day: date, now: datetime) -> list[Moment]:
+    def _digest(self, ledger: LedgerView, day: date, now: datetime) -> list[Moment]:
         weekly = day.weekday() == 6 and self.digest in ("weekly", "both")
-        last = db.execute(
-            "SELECT MAX(created_at) FROM moments WHERE category = 'digest'"
-        ).fetchone()[0]
-        notes = tuple(
-            row[0]
-            for row in db.execute(
-                "SELECT message FROM moments WHERE grp = 'deferred' AND created_at > ? ORDER BY id",
-                (last or 0,),
-            )
-        )
+        notes = tuple(ledger.held_back(ledger.last_digest_at()))
         # The weekly digest tells the week's wins, the daily one the day's.
         first = week_start(day) if weekly else day
         wins = tuple(
-            (source, kind, "" if source in self._private_sources else title, value)
-            for source, kind, title, value in db.execute(
-                "SELECT source, kind, title, value FROM wins WHERE day BETWEEN ? AND ? ORDER BY ts",
-                (first.isoformat(), day.isoformat()),
-            )
+            (w.source, w.kind, "" if w.source in self._private_sources else w.title, w.value)
+            for w in ledger.wins(days=(first, day))
         )
         goals = tuple(
             self._private(self.trackers[g.name].snapshot(day))
@@ -321,7 +290,7 @@ class Coach(Schedule):
         moments: list[Moment] = []
         for rule_name, rule in self.rules:
             tells = self._call(rule_name, rule.on_digest, event)
-            moments.extend(self._moments(db, tells, now))
+            moments.extend(self._moments(ledger, tells, now))
         return moments
 
     # -- turning tells into moments -------------------------------------------------------
@@ -342,7 +311,7 @@ class Coach(Schedule):
 
     def _moments(
         self,
-        db: sqlite3.Connection,
+        ledger: LedgerView,
         tells: Iterable[Tell],
         now: datetime,
         *,
@@ -352,21 +321,12 @@ class Coach(Schedule):
         moments = []
         for tell in tells:
             key = tell.key
-            if (
-                any(m.dedupe_key == key for m in self._batch)
-                or db.execute("SELECT 1 FROM moments WHERE dedupe_key = ?", (key,)).fetchone()
-            ):
+            if any(m.dedupe_key == key for m in self._batch) or ledger.moment_told(key):
                 continue
-            if tell.cooldown_days and (
-                any(m.kind == tell.kind and m.goal == goal for m in self._batch)
-                or db.execute(
-                    "SELECT 1 FROM moments WHERE kind = ? AND goal IS ? AND created_at > ?",
-                    (tell.kind, goal, now.timestamp() - tell.cooldown_days * 86400),
-                ).fetchone()
-            ):
+            if tell.cooldown_days and self._cooling(ledger, tell, goal, now):
                 continue
             text = self.templates.render(
-                tell.kind, key, tell.values, avoid=self._last_words(db, tell.kind)
+                tell.kind, key, tell.values, avoid=self._last_words(ledger, tell.kind)
             ) or (tell.title, tell.body)
             if not text[0] or not text[1]:
                 log.warning("nothing to say for a %s moment (no template); skipped", tell.kind)
@@ -384,48 +344,40 @@ class Coach(Schedule):
                 goal=goal,
                 payload={k: _plain(v) for k, v in tell.values.items()},
             )
-            if tell.category == "setback" and not self._setback_allowed(db, goal, due):
+            if tell.category == "setback" and not self._setback_allowed(ledger, goal, due):
                 moment.group, moment.deliver = "deferred", False
             moments.append(moment)
             self._batch.append(moment)
         return moments
 
-    def _last_words(self, db: sqlite3.Connection, kind: str) -> tuple[str, str] | None:
+    def _cooling(self, ledger: LedgerView, tell: Tell, goal: str | None, now: datetime) -> bool:
+        """Whether a moment of the tell's kind about ``goal`` was made within its cooldown."""
+        if any(m.kind == tell.kind and m.goal == goal for m in self._batch):
+            return True
+        last = ledger.last_told_at(tell.kind, goal)
+        return last is not None and last > now - timedelta(days=tell.cooldown_days)
+
+    def _last_words(self, ledger: LedgerView, kind: str) -> tuple[str, str] | None:
         """The words of the last moment of ``kind`` told (this transaction's first); held-back
         setbacks are not told, so they do not count."""
         for moment in reversed(self._batch):
             if moment.kind == kind and moment.group != "deferred":
                 return moment.title, moment.message
-        last = db.execute(
-            "SELECT title, message FROM moments WHERE kind = ? AND grp IS NOT 'deferred'"
-            " ORDER BY id DESC LIMIT 1",
-            (kind,),
-        ).fetchone()
-        return (last[0], last[1]) if last else None
+        return ledger.last_words(kind)
 
-    def _setback_allowed(self, db: sqlite3.Connection, goal: str | None, due: datetime) -> bool:
+    def _setback_allowed(self, ledger: LedgerView, goal: str | None, due: datetime) -> bool:
         """Setbacks are rare: one per goal per 7 days, never on two days running, and only
         after three celebrations since the last one. The others fold into the next digest."""
         if any(m.category == "setback" and m.deliver for m in self._batch):
             return False  # one in this transaction already: the same day, maybe the same goal
-        told = "category = 'setback' AND grp IS NOT 'deferred'"
-        last_goal = db.execute(
-            f"SELECT MAX(due_at) FROM moments WHERE {told} AND goal IS ?", (goal,)
-        ).fetchone()[0]
-        if last_goal is not None and due.timestamp() - last_goal < SETBACK_GAP.total_seconds():
+        last_goal = ledger.last_setback(goal)
+        if last_goal is not None and due - last_goal < SETBACK_GAP:
             return False
-        last_any = db.execute(
-            f"SELECT MAX(due_at), MAX(created_at) FROM moments WHERE {told}"
-        ).fetchone()
-        if last_any[0] is not None:
-            last_day = self.today(datetime.fromtimestamp(last_any[0], self.zone))
-            if (self.today(due) - last_day).days <= 1:
-                return False
-        celebrations = db.execute(
-            "SELECT COUNT(*) FROM moments WHERE category = 'celebration' AND created_at > ?",
-            (last_any[1] or 0,),
-        ).fetchone()[0]
-        return int(celebrations) >= CELEBRATIONS_BEFORE_SETBACK
+        last_any = ledger.last_setback_any()
+        if last_any is not None and (self.today(due) - self.today(last_any.due_at)).days <= 1:
+            return False
+        since = last_any.created_at if last_any is not None else None
+        return ledger.count_celebrations(since) >= CELEBRATIONS_BEFORE_SETBACK
 
     def _private(self, progress: Progress) -> Progress:
         """A private goal's progress without titles: rules cannot leak what they never see."""

@@ -30,6 +30,7 @@ from pydantic_settings import (
 
 from smallwins.errors import ConfigError
 from smallwins.goal import GoalSettings
+from smallwins.ledger.url import check_url, sqlite_url
 
 TARGET_TAGS = ("celebration", "setback", "digest", "system")
 
@@ -104,6 +105,20 @@ def _parse_hhmm(text: str) -> time:
     if not match or int(match[1]) > 23 or int(match[2]) > 59:
         raise ValueError(f"{text!r} is not a time like 07:30")
     return time(int(match[1]), int(match[2]))
+
+
+class LedgerSettings(BaseModel):
+    """``[ledger]``: where wins, cursors and the outbox are kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Empty: the file in the data folder.
+    url: str = ""
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        return check_url(value) if value else value
 
 
 class NotifySettings(BaseModel):
@@ -181,7 +196,7 @@ class Settings(BaseSettings):
     day_starts_at: time = time(4, 0)
     plugins_dir: Path | None = None
     disabled_plugins: tuple[str, ...] = ()
-    ledger: Path | None = None
+    ledger: LedgerSettings = LedgerSettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     reconcile_minutes: float = Field(5.0, gt=0)
     watcher: Literal["auto", "inotify", "watchfiles"] = "auto"
@@ -204,6 +219,12 @@ class Settings(BaseSettings):
                     f"unknown time zone {value!r}; use a name like Europe/Berlin"
                 ) from None
         return value
+
+    @field_validator("ledger", mode="before")
+    @classmethod
+    def _ledger_path(cls, value: Any) -> Any:
+        # The older form, ``ledger = "PATH"`` at the top level, names a SQLite file.
+        return {"url": sqlite_url(value)} if isinstance(value, str | Path) else value
 
     @field_validator("day_starts_at", "digest_at", mode="before")
     @classmethod

@@ -120,13 +120,13 @@ class Daemon:
 
     async def _load_coach(self) -> None:
         coach = self.coach
-        await in_thread(self.ledger.read, lambda db: coach.load(db, now_utc()))
+        await in_thread(self.ledger.read, lambda view: coach.load(view, now_utc()))
 
     async def tick(self) -> None:
         """Let the coach close the days that ended and tell a digest that is due."""
         coach = self.coach
         told = await in_thread(
-            self.ledger.tell, lambda db: coach.on_clock(db, now_utc()), self._targets_for
+            self.ledger.tell, lambda view: coach.on_clock(view, now_utc()), self._targets_for
         )
         if told:
             self._deliver_wake.set()
@@ -301,8 +301,8 @@ class Daemon:
                 result.cursor,
                 zone=settings.zone(),
                 day_starts_at=settings.day_starts_at,
-                moments_for=lambda db, new: coach.on_scan(
-                    db, scan, new, now=now, coalesce=coalesce
+                moments_for=lambda view, new: coach.on_scan(
+                    view, scan, new, now=now, coalesce=coalesce
                 ),
                 targets_for=self._targets_for,
                 save_cursor=result.cursor_saved,
@@ -314,7 +314,7 @@ class Daemon:
         return len(new)
 
     def _rest_days(self, name: str) -> list[RestDay]:
-        return [rest for _, rest in self.ledger.rest_days(source=name)]
+        return [rest for _, rest in self.ledger.rest_days(sources=[name])]
 
     def _targets_for(self, moment: Moment) -> list[str]:
         return self.notifier.names_for(moment.category) if moment.deliver else []

@@ -7,16 +7,15 @@ one history say the same things at the same times.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
-from pathlib import Path
 
 from smallwins.celebration import ScanInfo
 from smallwins.coach import Coach
-from smallwins.ledger import Ledger, StoredWin
+from smallwins.detector import RestDay
+from smallwins.ledger import MEMORY_URL, Ledger, LedgerView, StoredWin, open_ledger
 from smallwins.moment import Moment
 from smallwins.source import Source
 from smallwins.win import Win
@@ -59,15 +58,23 @@ def replay(
     """What the coach would have told over the whole history, between ``start`` and ``end``."""
     by_name = {s.name: s for s in sources}
     wins = history.wins()
-    memory = Ledger(Path(":memory:"))
-    rest = history.rest_days()
-    with memory.transaction() as db:
-        db.executemany(
-            "INSERT INTO rest_days (source, day, reason) VALUES (?, ?, ?)",
-            [(name, r.day.isoformat(), r.reason) for name, r in rest],
+    memory = open_ledger(MEMORY_URL)
+    rest_days: dict[str, list[RestDay]] = {}
+    for name, rest in history.rest_days():
+        rest_days.setdefault(name, []).append(rest)
+    for name, days in rest_days.items():
+        memory.record(
+            name,
+            "",
+            [],
+            None,
+            zone=coach.zone,
+            day_starts_at=coach.day_starts_at,
+            save_cursor=False,
+            rest_days=days,
         )
     if wins:
-        memory.read(lambda db: coach.load(db, wins[0].occurred_at))
+        memory.read(lambda view: coach.load(view, wins[0].occurred_at))
     clock = wins[0].occurred_at if wins else None
 
     def tick_until(moment: datetime) -> None:
@@ -119,14 +126,14 @@ def _as_win(stored: StoredWin) -> Win:
     )
 
 
-def _on_clock(coach: Coach, at: datetime, db: sqlite3.Connection) -> list[Moment]:
-    return coach.on_clock(db, at)
+def _on_clock(coach: Coach, at: datetime, view: LedgerView) -> list[Moment]:
+    return coach.on_clock(view, at)
 
 
 def _on_scan(
-    coach: Coach, scan: ScanInfo, at: datetime, db: sqlite3.Connection, new: list[StoredWin]
+    coach: Coach, scan: ScanInfo, at: datetime, view: LedgerView, new: list[StoredWin]
 ) -> list[Moment]:
-    return coach.on_scan(db, scan, new, now=at, coalesce=timedelta(0))
+    return coach.on_scan(view, scan, new, now=at, coalesce=timedelta(0))
 
 
 def _nowhere(_moment: Moment) -> list[str]:

@@ -23,7 +23,7 @@ from smallwins.celebration import ScanInfo
 from smallwins.coach import Coach, build_goals
 from smallwins.config import Settings, SourceSettings
 from smallwins.detector import Detector, RestDay, ScanContext
-from smallwins.ledger import Ledger, StoredWin
+from smallwins.ledger import Ledger, StoredWin, open_ledger, sqlite_url
 from smallwins.moment import Moment
 from smallwins.scan import ScanResult, run_scan
 from smallwins.source import Source
@@ -70,7 +70,7 @@ class Harness:
     ) -> None:
         self._tmp = None if folder is not None else tempfile.TemporaryDirectory()
         root = Path(folder) if folder is not None else Path(self._tmp.name)  # type: ignore[union-attr]
-        self.ledger = Ledger(root / "ledger.sqlite3")
+        self.ledger: Ledger = open_ledger(sqlite_url(root / "ledger.sqlite3"))
         self.zone = ZoneInfo(timezone)
         self.day_starts_at = day_starts_at
         self.sources: dict[str, Source] = {}
@@ -126,8 +126,8 @@ class Harness:
             result.cursor,
             zone=self.zone,
             day_starts_at=self.day_starts_at,
-            moments_for=lambda db, new: coach.on_scan(
-                db, scan, new, now=moment_time, coalesce=timedelta(0)
+            moments_for=lambda view, new: coach.on_scan(
+                view, scan, new, now=moment_time, coalesce=timedelta(0)
             ),
             targets_for=lambda moment: ["test"] if moment.deliver else [],
             save_cursor=result.cursor_saved,
@@ -139,15 +139,17 @@ class Harness:
         goals = build_goals(Settings(), list(self.sources.values()))
         if self._coach is None or self._coach.goals != goals:
             coach = Coach(goals, [], Templates(), zone=self.zone, day_starts_at=self.day_starts_at)
-            self.ledger.read(lambda db: coach.load(db, datetime.now(UTC)))
+            self.ledger.read(lambda view: coach.load(view, datetime.now(UTC)))
             self._coach = coach
         return self._coach
 
     def wins(self, source: str | None = None) -> list[StoredWin]:
-        return self.ledger.wins(source=source)
+        return self.ledger.wins(sources=None if source is None else [source])
 
     def rest_days(self, source: str | None = None) -> list[RestDay]:
-        return [rest for _, rest in self.ledger.rest_days(source=source)]
+        return [
+            rest for _, rest in self.ledger.rest_days(sources=None if source is None else [source])
+        ]
 
     def moments(self) -> list[Moment]:
         """Every moment recorded so far: what would have been told."""

@@ -1,4 +1,9 @@
-"""The ledger's schema, one migration per version (``PRAGMA user_version``)."""
+"""The SQLite ledger's schema, one migration per version (``PRAGMA user_version``)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
 
 # Each entry moves the schema one version forward; never edit a released one.
 MIGRATIONS: tuple[str, ...] = (
@@ -92,3 +97,22 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX moments_kind_goal ON moments (kind, goal, created_at);
     """,
 )
+
+
+def outdated(path: Path) -> bool:
+    """Whether the file's schema is older than this version's."""
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(db.execute("PRAGMA user_version").fetchone()[0]) < len(MIGRATIONS)
+    finally:
+        db.close()
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring the schema up to date, inside the caller's write transaction."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        for statement in script.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {number}")

@@ -1,0 +1,45 @@
+"""The progress ledger: wins, cursors, moments and the outbox, behind one interface.
+
+Open one with ``open_ledger(url)``; the URL's scheme picks the implementation (see
+``smallwins.ledger.backends``). Everything else asks it by name (``protocol.Ledger``).
+"""
+
+from smallwins.ledger.protocol import Ledger, LedgerView
+from smallwins.ledger.records import (
+    DayTotal,
+    PendingDelivery,
+    SetbackMark,
+    SourceState,
+    StoredWin,
+    TargetState,
+    WinMark,
+)
+from smallwins.ledger.url import (
+    LedgerNotFound,
+    check_url,
+    location,
+    open_ledger,
+    schemes,
+    sqlite_url,
+)
+
+MEMORY_URL = "sqlite://"
+
+__all__ = [
+    "MEMORY_URL",
+    "DayTotal",
+    "Ledger",
+    "LedgerNotFound",
+    "LedgerView",
+    "PendingDelivery",
+    "SetbackMark",
+    "SourceState",
+    "StoredWin",
+    "TargetState",
+    "WinMark",
+    "check_url",
+    "location",
+    "open_ledger",
+    "schemes",
+    "sqlite_url",
+]

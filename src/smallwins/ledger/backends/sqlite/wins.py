@@ -1,0 +1,301 @@
+"""Wins, cursors, rest days and each source's last scan, in SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from datetime import time as dtime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from smallwins.detector import RestDay
+from smallwins.ledger.backends.sqlite.connection import Connected, dt, marks, ts
+from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps
+from smallwins.win import Win, local_day
+
+WIN_COLUMNS = "id, source, detector, key, kind, title, occurred_at, day, value, unit, tags, details"
+CHUNK = 500  # SQLite's limit on ``?`` in one statement is far above; this keeps statements small
+
+
+def _stored(row: Sequence[Any]) -> StoredWin:
+    return StoredWin(
+        id=row[0],
+        source=row[1],
+        detector=row[2],
+        key=row[3],
+        kind=row[4],
+        title=row[5],
+        occurred_at=datetime.fromisoformat(row[6]),
+        day=date.fromisoformat(row[7]),
+        value=row[8],
+        unit=row[9],
+        tags=tuple(json.loads(row[10])),
+        details=json.loads(row[11]),
+    )
+
+
+def _where(clauses: list[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+    """``WHERE a AND b`` from the clauses given, and their parameters in order."""
+    if not clauses:
+        return "", []
+    params = [p for _, values in clauses for p in values]
+    return "WHERE " + " AND ".join(sql for sql, _ in clauses), params
+
+
+def _sources_clause(
+    sources: Sequence[str] | None, excluding: Sequence[int] = ()
+) -> list[tuple[str, Sequence[Any]]]:
+    clauses: list[tuple[str, Sequence[Any]]] = []
+    if sources is not None:
+        clauses.append((f"source IN ({marks(sources)})", list(sources)))
+    if excluding:
+        clauses.append((f"id NOT IN ({marks(excluding)})", list(excluding)))
+    return clauses
+
+
+class WinStore(Connected):
+    # -- reading -------------------------------------------------------------------------
+
+    def cursor(self, source: str) -> Any:
+        row = self._one("SELECT cursor FROM cursors WHERE source = ?", (source,))
+        return json.loads(row[0]) if row else None
+
+    def wins(
+        self,
+        *,
+        since: datetime | None = None,
+        sources: Sequence[str] | None = None,
+        days: tuple[date, date] | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+        excluding: Sequence[int] = (),
+    ) -> list[StoredWin]:
+        clauses = _sources_clause(sources, excluding)
+        if since is not None:
+            clauses.append(("ts >= ?", [since.timestamp()]))
+        if days is not None:
+            clauses.append(("day BETWEEN ? AND ?", [days[0].isoformat(), days[1].isoformat()]))
+        where, params = _where(clauses)
+        order = "DESC" if newest_first else "ASC"
+        sql = f"SELECT {WIN_COLUMNS} FROM wins {where} ORDER BY ts {order}, id {order}"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_stored(row) for row in self._rows(sql, params)]
+
+    def count_wins(
+        self, source: str | None = None, *, day: date | None = None, until: datetime | None = None
+    ) -> int:
+        clauses = _sources_clause([source] if source is not None else None)
+        if day is not None:
+            clauses.append(("day = ?", [day.isoformat()]))
+        if until is not None:
+            clauses.append(("ts <= ?", [until.timestamp()]))
+        where, params = _where(clauses)
+        return int(self._one(f"SELECT COUNT(*) FROM wins {where}", params)[0])
+
+    def day_totals(
+        self, sources: Sequence[str], *, excluding: Sequence[int] = ()
+    ) -> list[DayTotal]:
+        where, params = _where(_sources_clause(sources, excluding))
+        return [
+            DayTotal(date.fromisoformat(day), kind, count, total, largest)
+            for day, kind, count, total, largest in self._rows(
+                f"SELECT day, kind, COUNT(*), SUM(value), MAX(value) FROM wins {where}"
+                " GROUP BY day, kind",
+                params,
+            )
+        ]
+
+    def win_marks(self, sources: Sequence[str], *, excluding: Sequence[int] = ()) -> list[WinMark]:
+        where, params = _where(_sources_clause(sources, excluding))
+        return [
+            WinMark(source, date.fromisoformat(day), kind, value, tuple(json.loads(tags)))
+            for source, day, kind, value, tags in self._rows(
+                f"SELECT source, day, kind, value, tags FROM wins {where}", params
+            )
+        ]
+
+    def rest_days(
+        self,
+        *,
+        sources: Sequence[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[tuple[str, RestDay]]:
+        clauses = _sources_clause(sources)
+        if since is not None:
+            clauses.append(("day >= ?", [since.isoformat()]))
+        if until is not None:
+            clauses.append(("day <= ?", [until.isoformat()]))
+        where, params = _where(clauses)
+        rows = self._rows(
+            f"SELECT source, day, reason FROM rest_days {where} ORDER BY day, source, reason",
+            params,
+        )
+        return [(row[0], RestDay(date.fromisoformat(row[1]), row[2])) for row in rows]
+
+    # -- writing, inside ``record``'s transaction ------------------------------------------
+
+    @staticmethod
+    def _insert_wins(
+        db: sqlite3.Connection,
+        source: str,
+        detector: str,
+        wins: Iterable[Win],
+        *,
+        zone: ZoneInfo,
+        day_starts_at: dtime,
+    ) -> list[StoredWin]:
+        """Insert the wins whose key the source has not recorded; returns them as stored."""
+        unique: dict[str, Win] = {}
+        for win in wins:
+            unique.setdefault(win.key, win)
+        existing: set[str] = set()
+        keys = list(unique)
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            existing.update(
+                row[0]
+                for row in db.execute(
+                    f"SELECT key FROM wins WHERE source = ? AND key IN ({marks(chunk)})",
+                    (source, *chunk),
+                )
+            )
+        now = time.time()
+        rows = []
+        for key, win in unique.items():
+            if key in existing:
+                continue
+            day = local_day(win.occurred_at, zone, day_starts_at)
+            rows.append(
+                (
+                    source,
+                    key,
+                    detector,
+                    win.kind,
+                    win.title,
+                    win.occurred_at.isoformat(),
+                    win.occurred_at.timestamp(),
+                    day.isoformat(),
+                    float(win.value),
+                    win.unit,
+                    dumps(list(win.tags)),
+                    dumps(dict(win.details)),
+                    now,
+                )
+            )
+        if not rows:
+            return []
+        first_id = (db.execute("SELECT COALESCE(MAX(id), 0) FROM wins").fetchone()[0]) + 1
+        db.executemany(
+            "INSERT INTO wins (source, key, detector, kind, title, occurred_at, ts, day,"
+            " value, unit, tags, details, recorded_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        return [
+            StoredWin(
+                id=first_id + offset,
+                source=row[0],
+                detector=detector,
+                key=row[1],
+                kind=row[3],
+                title=row[4],
+                occurred_at=unique[row[1]].occurred_at,
+                day=date.fromisoformat(row[7]),
+                value=row[8],
+                unit=row[9],
+                tags=tuple(unique[row[1]].tags),
+                details=dict(unique[row[1]].details),
+            )
+            for offset, row in enumerate(rows)
+        ]
+
+    @staticmethod
+    def _save_cursor(db: sqlite3.Connection, source: str, detector: str, cursor: Any) -> None:
+        db.execute(
+            "INSERT INTO cursors (source, detector, cursor, updated_at)"
+            " VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET"
+            " detector = excluded.detector, cursor = excluded.cursor,"
+            " updated_at = excluded.updated_at",
+            (source, detector, dumps(cursor), time.time()),
+        )
+
+    @staticmethod
+    def _replace_rest_days(
+        db: sqlite3.Connection, source: str, rest_days: Sequence[RestDay]
+    ) -> None:
+        db.execute("DELETE FROM rest_days WHERE source = ?", (source,))
+        db.executemany(
+            "INSERT OR IGNORE INTO rest_days (source, day, reason) VALUES (?, ?, ?)",
+            [(source, r.day.isoformat(), r.reason) for r in rest_days],
+        )
+
+    # -- each source's last scan ---------------------------------------------------------
+
+    def note_scan(
+        self,
+        source: str,
+        detector: str,
+        *,
+        error: str | None,
+        problems: Sequence[str] = (),
+        paused_until: datetime | None = None,
+    ) -> int:
+        now = time.time()
+        with self.transaction() as db:
+            row = db.execute("SELECT failures FROM sources WHERE name = ?", (source,)).fetchone()
+            failures = 0 if error is None else (row[0] if row else 0) + 1
+            db.execute(
+                "INSERT INTO sources (name, detector, last_scan_at, last_ok_at, last_error,"
+                " failures, paused_until, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET detector = excluded.detector,"
+                " last_scan_at = excluded.last_scan_at,"
+                " last_ok_at = COALESCE(excluded.last_ok_at, sources.last_ok_at),"
+                " last_error = excluded.last_error, failures = excluded.failures,"
+                " paused_until = excluded.paused_until, problems = excluded.problems",
+                (
+                    source,
+                    detector,
+                    now,
+                    now if error is None else None,
+                    error,
+                    failures,
+                    ts(paused_until),
+                    dumps(list(problems)[-20:]),
+                ),
+            )
+        return failures
+
+    def source_state(self, name: str) -> SourceState | None:
+        states = self._states("WHERE name = ?", (name,), counts={})
+        return states[0] if states else None
+
+    def source_states(self) -> list[SourceState]:
+        counts = dict(self._rows("SELECT source, COUNT(*) FROM wins GROUP BY source"))
+        return self._states("", (), counts)
+
+    def _states(
+        self, where: str, params: tuple[Any, ...], counts: dict[str, int]
+    ) -> list[SourceState]:
+        return [
+            SourceState(
+                name=row[0],
+                detector=row[1],
+                last_scan_at=dt(row[2]),
+                last_ok_at=dt(row[3]),
+                last_error=row[4],
+                failures=row[5],
+                paused_until=dt(row[6]),
+                problems=json.loads(row[7]),
+                wins=counts.get(row[0], 0),
+            )
+            for row in self._rows(
+                "SELECT name, detector, last_scan_at, last_ok_at, last_error, failures,"
+                f" paused_until, problems FROM sources {where} ORDER BY name",
+                params,
+            )
+        ]

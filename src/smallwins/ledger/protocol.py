@@ -1,0 +1,206 @@
+"""The ledger's promise, as named operations: what every implementation does, and nothing more.
+
+Whoever reads or writes wins, cursors, moments or the outbox goes through these operations;
+no SQL and no connection leaves the ledger's package. ``LedgerView`` is what the coach may ask
+while the wins (or the clock tick) that it answers for are being written, inside the same
+transaction; ``Ledger`` adds opening, recording and delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
+from datetime import time as dtime
+from typing import Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
+
+from smallwins.detector import RestDay
+from smallwins.ledger.records import (
+    DayTotal,
+    PendingDelivery,
+    SetbackMark,
+    SourceState,
+    StoredWin,
+    TargetState,
+    WinMark,
+)
+from smallwins.moment import Moment
+from smallwins.win import Win
+
+T = TypeVar("T")
+
+
+class LedgerView(Protocol):
+    """Reads of wins, rest days and moments; inside a write, they see what it wrote so far."""
+
+    # -- wins ----------------------------------------------------------------------------
+
+    def wins(
+        self,
+        *,
+        since: datetime | None = None,
+        sources: Sequence[str] | None = None,
+        days: tuple[date, date] | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+        excluding: Sequence[int] = (),
+    ) -> list[StoredWin]:
+        """Wins by when they happened; ``days`` is an inclusive range of local days;
+        ``excluding`` leaves out wins by id."""
+
+    def count_wins(
+        self, source: str | None = None, *, day: date | None = None, until: datetime | None = None
+    ) -> int:
+        """How many wins (of a source, of a local day, up to an instant, inclusive)."""
+
+    def day_totals(
+        self, sources: Sequence[str], *, excluding: Sequence[int] = ()
+    ) -> list[DayTotal]:
+        """The sources' wins summed by local day and kind."""
+
+    def win_marks(self, sources: Sequence[str], *, excluding: Sequence[int] = ()) -> list[WinMark]:
+        """The sources' wins, each reduced to source, day, kind, value and tags."""
+
+    def rest_days(
+        self,
+        *,
+        sources: Sequence[str] | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[tuple[str, RestDay]]:
+        """Rest days as ``(source, RestDay)``, by day; ``since`` and ``until`` are inclusive."""
+
+    # -- moments -------------------------------------------------------------------------
+
+    def moment_told(self, dedupe_key: str) -> bool:
+        """Whether a moment with this key was ever made (told, waiting or held back)."""
+
+    def last_told_at(self, kind: str, goal: str | None) -> datetime | None:
+        """When the last moment of ``kind`` about ``goal`` (None: about no goal) was made."""
+
+    def last_words(self, kind: str) -> tuple[str, str] | None:
+        """Title and message of the last moment of ``kind`` told (held-back ones are not)."""
+
+    def last_setback(self, goal: str | None) -> datetime | None:
+        """When the last setback told about ``goal`` was due."""
+
+    def last_setback_any(self) -> SetbackMark | None:
+        """When the last setback told about any goal was due, and when the last was made."""
+
+    def count_celebrations(self, since: datetime | None) -> int:
+        """Celebrations made after ``since`` (all of them when None)."""
+
+    def last_digest_at(self) -> datetime | None:
+        """When the last digest was made."""
+
+    def held_back(self, since: datetime | None) -> list[str]:
+        """Messages held back for the digest (setbacks past their budget) made after ``since``."""
+
+    def burst_started(self, group: str) -> datetime | None:
+        """When the oldest moment of ``group`` that waits, never tried, was made."""
+
+    def move_burst(self, group: str, due: datetime) -> None:
+        """Make every moment of ``group`` that waits, never tried, due at ``due``."""
+
+
+class Ledger(LedgerView, Protocol):
+    """The progress ledger: wins, cursors, moments and the outbox, kept durably."""
+
+    @property
+    def location(self) -> str:
+        """Where it is, for a person to read (a path; a URL without its password)."""
+
+    @property
+    def schema_version(self) -> int: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Ledger: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def read(self, fn: Callable[[LedgerView], T]) -> T:
+        """Run ``fn`` with a consistent view of the ledger, outside any write."""
+
+    # -- wins and cursors ----------------------------------------------------------------
+
+    def cursor(self, source: str) -> Any:
+        """The source's cursor as last recorded (None before its first scan)."""
+
+    def record(
+        self,
+        source: str,
+        detector: str,
+        wins: Iterable[Win],
+        cursor: Any,
+        *,
+        zone: ZoneInfo,
+        day_starts_at: dtime,
+        moments_for: Callable[[LedgerView, list[StoredWin]], list[Moment]] | None = None,
+        targets_for: Callable[[Moment], Sequence[str]] = ...,
+        save_cursor: bool = True,
+        rest_days: Sequence[RestDay] | None = None,
+    ) -> list[StoredWin]:
+        """Add the wins not yet recorded, the cursor, the rest days and the moments they make,
+        in one transaction. ``moments_for`` gets a view inside it and the new wins; each moment
+        it returns gets an outbox row per target ``targets_for`` names. Returns the new wins."""
+
+    def tell(
+        self,
+        make: Callable[[LedgerView], list[Moment]],
+        targets_for: Callable[[Moment], Sequence[str]],
+    ) -> list[Moment]:
+        """Store the moments ``make`` returns in one transaction; returns those not told before."""
+
+    def add_moment(self, moment: Moment, targets: Sequence[str]) -> bool:
+        """Store a moment and its outbox rows; False when its dedupe key was told before."""
+
+    def moments(self, *, since: datetime | None = None) -> list[Moment]:
+        """Every moment made at or after ``since``, oldest first."""
+
+    def outbox_targets(self, moment_id: int) -> list[str]:
+        """The targets a moment was queued for."""
+
+    # -- sources -------------------------------------------------------------------------
+
+    def note_scan(
+        self,
+        source: str,
+        detector: str,
+        *,
+        error: str | None,
+        problems: Sequence[str] = (),
+        paused_until: datetime | None = None,
+    ) -> int:
+        """Record a scan's outcome; returns the number of failures in a row."""
+
+    def source_state(self, name: str) -> SourceState | None:
+        """One source's last scan, without counting its wins (cheap: called on every scan)."""
+
+    def source_states(self) -> list[SourceState]:
+        """Every source's last scan and number of wins."""
+
+    # -- the outbox ----------------------------------------------------------------------
+
+    def due(self, now: datetime, targets: Sequence[str]) -> list[PendingDelivery]:
+        """Pending rows of these targets whose moment is due and whose target is not held."""
+
+    def next_due(self, targets: Sequence[str]) -> datetime | None:
+        """When the earliest pending row of these targets can next be tried."""
+
+    def mark_sent(self, outbox_ids: Sequence[int], target: str) -> None:
+        """The rows were delivered: done, and the target is well again."""
+
+    def mark_failed(
+        self, outbox_ids: Sequence[int], target: str, error: str, retry_at: datetime
+    ) -> int:
+        """Count a failed attempt and hold the target until ``retry_at``; returns its failures."""
+
+    def target_failures(self, target: str) -> int:
+        """Failures of the target in a row."""
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Pending rows, and how many of them have failed at least once."""
+
+    def target_states(self) -> list[TargetState]:
+        """How delivery to each target stands."""

@@ -1,0 +1,120 @@
+"""What the ledger hands back: plain records, the same whichever implementation keeps them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from smallwins.moment import Moment
+
+
+@dataclass(frozen=True, slots=True)
+class StoredWin:
+    """A win as the ledger holds it: the detector's Win plus its source and local day."""
+
+    id: int
+    source: str
+    detector: str
+    key: str
+    kind: str
+    title: str
+    occurred_at: datetime
+    day: date
+    value: float
+    unit: str
+    tags: tuple[str, ...]
+    details: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "detector": self.detector,
+            "key": self.key,
+            "kind": self.kind,
+            "title": self.title,
+            "occurred_at": self.occurred_at.isoformat(),
+            "day": self.day.isoformat(),
+            "value": self.value,
+            "unit": self.unit,
+            "tags": list(self.tags),
+            "details": self.details,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotal:
+    """The wins of one kind on one local day, summed: what a goal without tags counts."""
+
+    day: date
+    kind: str
+    count: int
+    total: float
+    largest: float
+
+
+@dataclass(frozen=True, slots=True)
+class WinMark:
+    """One win, reduced to what a goal with tags needs to count it."""
+
+    source: str
+    day: date
+    kind: str
+    value: float
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    name: str
+    detector: str
+    last_scan_at: datetime | None
+    last_ok_at: datetime | None
+    last_error: str | None
+    failures: int
+    paused_until: datetime | None
+    problems: list[str]
+    wins: int
+
+
+@dataclass(frozen=True, slots=True)
+class TargetState:
+    """How delivery to one target stands: failures in a row and when it is tried again."""
+
+    name: str
+    failures: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    last_ok_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingDelivery:
+    """An outbox row that is due, with its moment."""
+
+    outbox_id: int
+    target: str
+    attempts: int
+    moment: Moment
+
+
+@dataclass(frozen=True, slots=True)
+class SetbackMark:
+    """When the last setback told was due, and when the last one was made."""
+
+    due_at: datetime
+    created_at: datetime
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def dumps(value: Any) -> str:
+    """JSON as the ledger stores it: compact, UTF-8, dates as ISO 8601."""
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
