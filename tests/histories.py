@@ -22,6 +22,7 @@ from smallwins.detector import Detector, DetectorOptions, RestDay
 from smallwins.goal import Goal
 from smallwins.ledger import MEMORY_URL, Ledger, open_ledger, sqlite_url
 from smallwins.moment import Moment
+from smallwins.pipeline import Pipeline
 from smallwins.plugins import Plugins, load_plugins
 from smallwins.rules import Rule
 from smallwins.source import Source
@@ -119,15 +120,15 @@ class Sim:
     # -- the clock ------------------------------------------------------------------------
 
     def tick(self, at: datetime) -> list[Moment]:
-        coach = self.coach
-        told = self.ledger.tell(lambda view: coach.on_clock(view, at), targets_for)
+        told = Pipeline(self.ledger, self.coach, targets_for).tick(at)
         self.deliver()
         return told
 
     def deliver(self) -> None:
         """Mark everything in the outbox sent, as a daemon with a working target would."""
-        for pending in self.ledger.due(FOREVER, ["t"]):
-            self.ledger.mark_sent([pending.outbox_id], pending.target)
+        pending = [row.outbox_id for row in self.ledger.due(FOREVER, ["t"])]
+        if pending:
+            self.ledger.mark_sent(pending, "t")
 
     def advance(self, to: datetime) -> list[Moment]:
         """Tick the clock at every ``next_clock`` up to ``to`` (as the daemon's clock loop)."""
@@ -205,18 +206,8 @@ class Sim:
         # What this scan makes is made at ``now``: the moments since then that exist already
         # are not its own.
         before = max((m.id or 0 for m in self.ledger.moments(since=now)), default=0)
-        self.ledger.record(
-            source,
-            "test",
-            wins,
-            None,
-            zone=coach.zone,
-            day_starts_at=coach.day_starts_at,
-            moments_for=lambda view, new: coach.on_scan(
-                view, scan, new, now=now, coalesce=timedelta(0)
-            ),
-            targets_for=targets_for,
-            rest_days=rest_days,
+        Pipeline(self.ledger, coach, targets_for).record_wins(
+            scan, "test", wins, now=now, rest_days=rest_days
         )
         self.deliver()
         self.scans[source] = self.scans.get(source, 0) + 1

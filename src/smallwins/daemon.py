@@ -13,16 +13,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from smallwins.celebration import ScanInfo
 from smallwins.coach import Coach, build_coach
 from smallwins.config import Config
 from smallwins.delivery import Deliverer
-from smallwins.detector import RestDay, ScanContext
+from smallwins.detector import ScanContext
 from smallwins.errors import ConfigError, DetectorError
-from smallwins.ledger import Ledger
+from smallwins.ledger import Ledger, StoredWin
 from smallwins.moment import Moment
 from smallwins.notify import TERMINAL, Notifier
 from smallwins.paths import Paths
+from smallwins.pipeline import Pipeline
 from smallwins.plugins import Plugins
 from smallwins.scan import ScanResult, run_scan
 from smallwins.source import Source
@@ -98,7 +98,7 @@ class Daemon:
         self._wakes: dict[str, asyncio.TimerHandle] = {}
         self.notifier = self._make_notifier()
         self.deliverer = self._make_deliverer()
-        self.coach = self._make_coach()
+        self.pipeline = self._make_pipeline()
 
     # -- building blocks ------------------------------------------------------------------
 
@@ -110,25 +110,24 @@ class Daemon:
             timeout=notify.send_timeout_seconds,
         )
 
-    def _make_coach(self) -> Coach:
-        return build_coach(
-            self.config.settings,
-            list(self.sources.values()),
-            self.plugins.rules,
-            self.plugins.templates,
+    def _make_pipeline(self) -> Pipeline:
+        settings = self.config.settings
+        coach = build_coach(
+            settings, list(self.sources.values()), self.plugins.rules, self.plugins.templates
         )
+        coalesce = timedelta(seconds=settings.notify.coalesce_seconds)
+        return Pipeline(self.ledger, coach, self._targets_for, coalesce)
+
+    @property
+    def coach(self) -> Coach:
+        return self.pipeline.coach
 
     async def _load_coach(self) -> None:
-        coach = self.coach
-        await in_thread(self.ledger.read, lambda view: coach.load(view, now_utc()))
+        await in_thread(self.pipeline.load, now_utc())
 
     async def tick(self) -> None:
         """Let the coach close the days that ended and tell a digest that is due."""
-        coach = self.coach
-        told = await in_thread(
-            self.ledger.tell, lambda view: coach.on_clock(view, now_utc()), self._targets_for
-        )
-        if told:
+        if await in_thread(self.pipeline.tick, now_utc()):
             self._deliver_wake.set()
 
     async def _clock_loop(self) -> None:
@@ -177,14 +176,8 @@ class Daemon:
         if self._paused(source.name, now):
             log.debug("source %s is paused; scan skipped", source.name)
             return
-        cursor = await in_thread(self.ledger.cursor, source.name)
-        context = ScanContext(
-            source=source.name,
-            cursor=cursor,
-            timezone=settings.zone(),
-            day_starts_at=settings.day_starts_at,
-            log=logging.getLogger(f"smallwins.source.{source.name}"),
-        )
+        pipeline = self.pipeline
+        context = await in_thread(pipeline.context, source)
         future = in_thread(run_scan, source.detector, context)
         self._scanning[source.name] = future
         error: str | None = None
@@ -209,7 +202,7 @@ class Daemon:
         if result is not None:
             self._plan_wake(source.name, result.next_scan_at)
             try:
-                new = await self._record(source, context, result)
+                new = len(await in_thread(self._record, pipeline, source, context, result))
             except Exception as exc:  # the ledger cannot take it (disk full, locked...)
                 log.error("source %s: cannot record its wins: %r", source.name, exc)
                 await in_thread(self._note, source, f"cannot record wins: {exc!r}", [])
@@ -281,40 +274,13 @@ class Daemon:
         if self.ledger.add_moment(moment, targets) and self._running_loop is not None:
             self._running_loop.call_soon_threadsafe(self._deliver_wake.set)
 
-    async def _record(self, source: Source, context: ScanContext, result: ScanResult) -> int:
-        settings = self.config.settings
-        now = now_utc()
-        scan = ScanInfo.of(
-            source,
-            result.wins,
-            first_scan=context.first_scan,
-            rest_days_changed=result.rest_days is not None
-            and set(result.rest_days) != set(await in_thread(self._rest_days, source.name)),
-        )
-        coach = self.coach
-        coalesce = timedelta(seconds=settings.notify.coalesce_seconds)
-        new = await in_thread(
-            lambda: self.ledger.record(
-                source.name,
-                source.detector_name,
-                result.wins,
-                result.cursor,
-                zone=settings.zone(),
-                day_starts_at=settings.day_starts_at,
-                moments_for=lambda view, new: coach.on_scan(
-                    view, scan, new, now=now, coalesce=coalesce
-                ),
-                targets_for=self._targets_for,
-                save_cursor=result.cursor_saved,
-                rest_days=result.rest_days,
-            )
-        )
-        if new:
-            self._deliver_wake.set()
-        return len(new)
-
-    def _rest_days(self, name: str) -> list[RestDay]:
-        return [rest for _, rest in self.ledger.rest_days(sources=[name])]
+    def _record(
+        self, pipeline: Pipeline, source: Source, context: ScanContext, result: ScanResult
+    ) -> list[StoredWin]:
+        new = pipeline.record(source, context, result, now=now_utc())
+        if new and self._running_loop is not None:
+            self._running_loop.call_soon_threadsafe(self._deliver_wake.set)
+        return new
 
     def _targets_for(self, moment: Moment) -> list[str]:
         return self.notifier.names_for(moment.category) if moment.deliver else []
@@ -434,7 +400,7 @@ class Daemon:
         self.sources = {s.name: s for s in sources}
         self.notifier = self._make_notifier()
         self.deliverer = self._make_deliverer()
-        self.coach = self._make_coach()
+        self.pipeline = self._make_pipeline()
         await self._load_coach()
         await in_thread(self.notifier.prepare)
         log.info("%s: config reloaded, %d sources", why, len(self.sources))

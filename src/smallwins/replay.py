@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
 
 from smallwins.celebration import ScanInfo
 from smallwins.coach import Coach
 from smallwins.detector import RestDay
-from smallwins.ledger import MEMORY_URL, Ledger, LedgerView, StoredWin, open_ledger
+from smallwins.ledger import MEMORY_URL, Ledger, StoredWin, open_ledger
 from smallwins.moment import Moment
+from smallwins.pipeline import Pipeline
 from smallwins.source import Source
 from smallwins.win import Win
 
@@ -33,11 +33,12 @@ class Told:
 
 
 def _scan_info(win: StoredWin, sources: dict[str, Source]) -> ScanInfo:
-    source = sources.get(win.source)
-    place = str(win.details.get("place") or win.source) if isinstance(win.details, dict) else ""
+    name = win.source
+    source = sources.get(name)
+    place = str(win.details.get("place") or name) if isinstance(win.details, dict) else ""
     return ScanInfo(
-        name=win.source,
-        label=source.detector.describe() if source else win.source,
+        name=name,
+        label=source.detector.describe() if source else name,
         noun=source.detector.noun if source else "win",
         plural=source.detector.plural_noun() if source else "wins",
         private=source.settings.private if source else False,
@@ -59,6 +60,7 @@ def replay(
     by_name = {s.name: s for s in sources}
     wins = history.wins()
     memory = open_ledger(MEMORY_URL)
+    pipeline = Pipeline(memory, coach, _nowhere)
     rest_days: dict[str, list[RestDay]] = {}
     for name, rest in history.rest_days():
         rest_days.setdefault(name, []).append(rest)
@@ -74,13 +76,13 @@ def replay(
             rest_days=days,
         )
     if wins:
-        memory.read(lambda view: coach.load(view, wins[0].occurred_at))
+        pipeline.load(wins[0].occurred_at)
     clock = wins[0].occurred_at if wins else None
 
     def tick_until(moment: datetime) -> None:
         nonlocal clock
         while clock is not None and (tick := coach.next_clock(clock)) <= moment:
-            memory.tell(partial(_on_clock, coach, tick), _nowhere)
+            pipeline.tick(tick)
             clock = tick
 
     for win in wins:
@@ -88,16 +90,7 @@ def replay(
             break
         tick_until(win.occurred_at)
         scan = _scan_info(win, by_name)
-        memory.record(
-            win.source,
-            win.detector,
-            [_as_win(win)],
-            None,
-            zone=coach.zone,
-            day_starts_at=coach.day_starts_at,
-            moments_for=partial(_on_scan, coach, scan, win.occurred_at),
-            save_cursor=False,
-        )
+        pipeline.record_wins(scan, win.detector, [_as_win(win)], now=win.occurred_at)
         clock = max(clock, win.occurred_at) if clock else win.occurred_at
     if clock is not None:
         last_day = end or coach.today(clock)
@@ -124,16 +117,6 @@ def _as_win(stored: StoredWin) -> Win:
         tags=stored.tags,
         details=stored.details,
     )
-
-
-def _on_clock(coach: Coach, at: datetime, view: LedgerView) -> list[Moment]:
-    return coach.on_clock(view, at)
-
-
-def _on_scan(
-    coach: Coach, scan: ScanInfo, at: datetime, view: LedgerView, new: list[StoredWin]
-) -> list[Moment]:
-    return coach.on_scan(view, scan, new, now=at, coalesce=timedelta(0))
 
 
 def _nowhere(_moment: Moment) -> list[str]:

@@ -14,17 +14,17 @@ with Harness(tmp_path) as harness:
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins.celebration import ScanInfo
 from smallwins.coach import Coach, build_goals
 from smallwins.config import Settings, SourceSettings
 from smallwins.detector import Detector, RestDay, ScanContext
 from smallwins.ledger import Ledger, StoredWin, open_ledger, sqlite_url
 from smallwins.moment import Moment
+from smallwins.pipeline import Pipeline
 from smallwins.scan import ScanResult, run_scan
 from smallwins.source import Source
 from smallwins.wording import Templates
@@ -74,7 +74,7 @@ class Harness:
         self.zone = ZoneInfo(timezone)
         self.day_starts_at = day_starts_at
         self.sources: dict[str, Source] = {}
-        self._coach: Coach | None = None
+        self._pipe: Pipeline | None = None
 
     def __enter__(self) -> Harness:
         return self
@@ -102,46 +102,18 @@ class Harness:
 
     def scan(self, name: str, *, now: datetime | None = None) -> list[StoredWin]:
         """Scan a source from its stored cursor and record what it found; returns new wins."""
-        source = self.sources[name]
-        context = ScanContext(
-            source=name,
-            cursor=self.ledger.cursor(name),
-            timezone=self.zone,
-            day_starts_at=self.day_starts_at,
-        )
-        result = run_scan(source.detector, context)
+        result, new = self._pipeline().scan(self.sources[name], now=now or datetime.now(UTC))
         self.last_result = result
-        scan = ScanInfo.of(
-            source,
-            result.wins,
-            first_scan=context.first_scan,
-            rest_days_changed=result.rest_days is not None,
-        )
-        coach = self._make_coach()
-        moment_time = now or datetime.now(UTC)
-        return self.ledger.record(
-            name,
-            source.detector.name,
-            result.wins,
-            result.cursor,
-            zone=self.zone,
-            day_starts_at=self.day_starts_at,
-            moments_for=lambda view, new: coach.on_scan(
-                view, scan, new, now=moment_time, coalesce=timedelta(0)
-            ),
-            targets_for=lambda moment: ["test"] if moment.deliver else [],
-            save_cursor=result.cursor_saved,
-            rest_days=result.rest_days,
-        )
+        return new
 
-    def _make_coach(self) -> Coach:
-        """A coach with a win-a-day goal per source (and no rules): what a scan tells."""
+    def _pipeline(self) -> Pipeline:
+        """The daemon's pipeline, with a win-a-day goal per source (and no rules)."""
         goals = build_goals(Settings(), list(self.sources.values()))
-        if self._coach is None or self._coach.goals != goals:
+        if self._pipe is None or self._pipe.coach.goals != goals:
             coach = Coach(goals, [], Templates(), zone=self.zone, day_starts_at=self.day_starts_at)
-            self.ledger.read(lambda view: coach.load(view, datetime.now(UTC)))
-            self._coach = coach
-        return self._coach
+            self._pipe = Pipeline(self.ledger, coach, lambda m: ["test"] if m.deliver else [])
+            self._pipe.load(datetime.now(UTC))
+        return self._pipe
 
     def wins(self, source: str | None = None) -> list[StoredWin]:
         return self.ledger.wins(sources=None if source is None else [source])

@@ -1,0 +1,108 @@
+"""One scan pipeline: what a source's scan found, recorded with what the coach makes of it.
+
+The daemon, ``replay`` and the testing kit all go through it, so what replay and the kit show
+is what the daemon would tell.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from smallwins.celebration import ScanInfo
+from smallwins.coach import Coach
+from smallwins.detector import RestDay, ScanContext
+from smallwins.ledger import Ledger, StoredWin
+from smallwins.moment import Moment
+from smallwins.scan import ScanResult, run_scan
+from smallwins.source import Source
+from smallwins.win import Win
+
+
+@dataclass(slots=True)
+class Pipeline:
+    """Scan, record, coach: a ledger, the coach that speaks for it, and where moments go."""
+
+    ledger: Ledger
+    coach: Coach
+    targets_for: Callable[[Moment], Sequence[str]]
+    # Live wins of one source within this window are told as one message.
+    coalesce: timedelta = timedelta(0)
+
+    def load(self, now: datetime) -> None:
+        """Rebuild the coach's picture of every goal from the ledger."""
+        coach = self.coach
+        self.ledger.read(lambda view: coach.load(view, now))
+
+    def context(self, source: Source, log: logging.Logger | None = None) -> ScanContext:
+        """A scan's context: the source's stored cursor, the user's zone and day start."""
+        return ScanContext(
+            source=source.name,
+            cursor=self.ledger.cursor(source.name),
+            timezone=self.coach.zone,
+            day_starts_at=self.coach.day_starts_at,
+            log=log or logging.getLogger(f"smallwins.source.{source.name}"),
+        )
+
+    def scan(self, source: Source, *, now: datetime) -> tuple[ScanResult, list[StoredWin]]:
+        """Scan ``source`` here and now, and record what it found; the new wins."""
+        context = self.context(source)
+        result = run_scan(source.detector, context)
+        return result, self.record(source, context, result, now=now)
+
+    def record(
+        self, source: Source, context: ScanContext, result: ScanResult, *, now: datetime
+    ) -> list[StoredWin]:
+        """Record a scan's result (wins, cursor, rest days) and the moments they make."""
+        changed = result.rest_days is not None and set(result.rest_days) != {
+            rest for _, rest in self.ledger.rest_days(sources=[source.name])
+        }
+        scan = ScanInfo.of(
+            source, result.wins, first_scan=context.first_scan, rest_days_changed=changed
+        )
+        return self.record_wins(
+            scan,
+            source.detector_name,
+            result.wins,
+            now=now,
+            cursor=result.cursor,
+            save_cursor=result.cursor_saved,
+            rest_days=result.rest_days,
+        )
+
+    def record_wins(
+        self,
+        scan: ScanInfo,
+        detector: str,
+        wins: Iterable[Win],
+        *,
+        now: datetime,
+        cursor: Any = None,
+        save_cursor: bool = False,
+        rest_days: Sequence[RestDay] | None = None,
+    ) -> list[StoredWin]:
+        """Record wins of the source ``scan`` describes, in one transaction with the moments
+        the coach makes of them at ``now``."""
+        coach, coalesce = self.coach, self.coalesce
+        return self.ledger.record(
+            scan.name,
+            detector,
+            wins,
+            cursor,
+            zone=coach.zone,
+            day_starts_at=coach.day_starts_at,
+            moments_for=lambda view, new: coach.on_scan(
+                view, scan, new, now=now, coalesce=coalesce
+            ),
+            targets_for=self.targets_for,
+            save_cursor=save_cursor,
+            rest_days=rest_days,
+        )
+
+    def tick(self, now: datetime) -> list[Moment]:
+        """Let the coach close the days that ended and tell a digest that is due."""
+        coach = self.coach
+        return self.ledger.tell(lambda view: coach.on_clock(view, now), self.targets_for)
