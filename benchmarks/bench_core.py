@@ -1163,12 +1163,10 @@ def bench_cli(root: Path, report: Report, rows: int) -> None:
 
 def query_times(home: Path, ledger: Path) -> dict[str, float]:
     """The ledger work of each command, in-process, without the start-up and imports."""
-    from smallwins.cli import _ledger_status
-    from smallwins.config import load_config
     from smallwins.paths import resolve_paths
+    from smallwins.status import report
 
     paths = resolve_paths({"SMALLWINS_HOME": str(home)})
-    config = load_config(paths.config_file)
 
     def wins() -> None:
         with SqliteLedger(ledger, readonly=True) as db:
@@ -1176,7 +1174,7 @@ def query_times(home: Path, ledger: Path) -> dict[str, float]:
             db.rest_days(since=found[-1].day, until=found[0].day)
 
     def status() -> None:
-        _ledger_status(paths, config, {"sources": {}, "paused": []})
+        report(paths)
 
     return {"wins": best_of(3, wins), "status": best_of(3, status)}
 

@@ -26,6 +26,7 @@ from smallwins import (
     DetectorOptions,
     Field,
     ScanContext,
+    SourceOffer,
     Win,
     field_validator,
     hookimpl,
@@ -543,3 +544,32 @@ def _known_tips(cursor: Any, fingerprint: dict[str, Any]) -> dict[str, set[str]]
 @hookimpl
 def register_detectors(register: Callable[[type[Detector]], None]) -> None:
     register(GitDetector)
+
+
+@hookimpl
+def offer_sources(folder: Path, register: Callable[[SourceOffer], None]) -> None:
+    """Your commits in the repository ``folder`` is in, or in the repositories inside it."""
+    root = find_repository(folder)
+    children = []
+    if root is None and folder.is_dir():
+        children = [p for p in sorted(folder.iterdir()) if (p / ".git").exists()]
+    if root is not None:
+        repos = [_tilde(str(root))]
+    elif children:
+        repos = [_tilde(str(folder)) + "/*"]
+    else:
+        repos = ["~/src/*"]
+    options: dict[str, Any] = {"repos": repos}
+    comments = {"repos": "Globs of git work trees; every local branch counts."}
+    email = default_email(root or folder)
+    if email:
+        options["authors"] = [email]
+        comments["authors"] = (
+            "Whose commits count (default: each repository's git config user.email)."
+        )
+    who = email or "nobody yet (git config --global user.email you@example.com)"
+    here = root is not None or bool(children)
+    says = f"watching {', '.join(repos)} for commits by {who}"
+    if not here:
+        says = f"{folder} is not inside a git repository and holds none"
+    register(SourceOffer("code", "git", options, comments, says=says, here=here))

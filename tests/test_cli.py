@@ -20,6 +20,28 @@ def env(**extra: str) -> dict[str, str]:
     return {**os.environ, **extra}
 
 
+def test_init_offers_the_repositories_inside_the_folder(home: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    Repo(work / "one").commit()
+    Repo(work / "two").commit()
+    done = smallwins("init", cwd=work, env=env())
+    assert done.returncode == 0, done.stderr
+    assert f"watching {work}/* for commits" in done.stdout
+    data = tomllib.loads((home / "config.toml").read_text())
+    assert data["sources"]["code"] == {"detector": "git", "repos": [f"{work}/*"]}
+    assert smallwins("check-config", cwd=work, env=env()).returncode == 0
+
+
+def test_init_where_nothing_is_found_writes_a_guess_to_edit(home: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = smallwins("init", cwd=empty, env=env())
+    assert done.returncode == 0, done.stderr
+    assert "not inside a git repository" in done.stdout and "a guess to edit" in done.stdout
+    data = tomllib.loads((home / "config.toml").read_text())
+    assert data["sources"]["code"]["repos"] == ["~/src/*"]
+
+
 def test_init_writes_a_config_that_loads_and_never_overwrites(home: Path, repo: Repo) -> None:
     repo.commit()
     done = smallwins("init", cwd=repo.path, env=env())

@@ -8,7 +8,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from smallwins_plugins.coaching import TEMPLATES, streak_marks, total_marks, week_gain
+from smallwins_plugins.coaching import (
+    SCAN_WORDS,
+    TEMPLATES,
+    streak_marks,
+    total_marks,
+    week_gain,
+)
 
 from smallwins import Rule, Tell
 from smallwins.coach import build_coach
@@ -656,7 +662,8 @@ def test_a_config_template_with_a_typo_falls_back_to_the_built_in_wording(
 
 def test_every_kind_has_five_variants() -> None:
     templates = builtin().templates
-    for kind in templates.kinds():
+    # A scan's own celebrations keep one steady voice: their variety is the win's own title.
+    for kind in set(templates.kinds()) - set(SCAN_WORDS):
         assert len(templates.variants(kind)) >= 5, kind
 
 
@@ -878,6 +885,14 @@ VALUES = {
     "year": "1.7x",
     "before": "10 min",
     "after": "10.5 min",
+    "place": "smallwins",
+    "source": "code",
+    "title": "Add vdir support for calendars kept by khal and vdirsyncer",
+    "nth": "3rd",
+    "progress": "; 12 of 10 min today, target met, 1,240th in all",
+    "titles": "\u201cAdd vdir\u201d; \u201cFix the parser\u201d; \u201cDocs\u201d and 7 more",
+    "since": " since 2019",
+    "run": "; best run 41 days",
     "per": "a day",
     "met": 6,
     "active": 7,

@@ -228,12 +228,22 @@ def test_no_config_watches_the_repository_it_started_in(
     assert daemon.stop(signal.SIGINT) == 0
 
 
+def test_leaving_out_the_coaching_plugin_is_said_not_silent(home: Path, repo: Repo) -> None:
+    repo.commit("Past")
+    env = {**os.environ, "SMALLWINS_LOAD_PLUGINS": "git"}
+    done = smallwins("run", "--once", cwd=repo.path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "no progress rules are loaded" in done.stderr
+    assert "plain words" in done.stderr
+    assert "1 commit since" in done.stdout  # the first scan is still told, plainly
+
+
 def test_no_config_and_no_repository_says_so(home: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     done = smallwins("run", "--once", cwd=empty, env=dict(os.environ))
     assert done.returncode == 0
-    assert "not inside a git repository" in done.stderr
+    assert "nothing to watch" in done.stderr and "not inside a git repository" in done.stderr
 
 
 @pytest.mark.parametrize("backend", ["inotify", "watchfiles"])

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from smallwins.celebration import burst_words
 from smallwins.config import NotifySettings
 from smallwins.delivery import Deliverer
 from smallwins.ledger import open_ledger, sqlite_url
 from smallwins.moment import Moment
 from smallwins.notify import Notifier
+from tests.histories import builtin
 from tests.receiver import Receiver
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -45,7 +48,10 @@ def celebration(n: int, group: str | None = "burst:code") -> Moment:
 
 def deliverer(tmp_path: Path, notify: NotifySettings) -> Deliverer:
     ledger = open_ledger(sqlite_url(tmp_path / "ledger.sqlite3"))
-    return Deliverer(ledger, Notifier(notify.urls), notify, ZoneInfo("UTC"), jitter=lambda: 0.5)
+    burst = partial(burst_words, builtin().templates)
+    return Deliverer(
+        ledger, Notifier(notify.urls), notify, ZoneInfo("UTC"), burst=burst, jitter=lambda: 0.5
+    )
 
 
 def deliver(d: Deliverer, now: datetime) -> None:

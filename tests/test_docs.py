@@ -28,7 +28,7 @@ from smallwins.config import (
 )
 from smallwins.errors import ConfigError
 from smallwins.goal import GoalSettings
-from smallwins.plugins import Plugins, call_each, load_plugins
+from smallwins.plugins import Plugins, call_each, load_plugins, offers
 from smallwins.source import build_sources
 from smallwins.testing import scan_once
 
@@ -121,7 +121,7 @@ def test_the_hook_examples_are_working_plugins(tmp_path: Path) -> None:
     folder.chmod(0o755)
 
     names = sorted(path.stem for path in folder.glob("*.py"))
-    assert len(names) == 4
+    assert len(names) == 5
 
     plugins = load_plugins(plugins_dir=folder, load_env=",".join(names), trace=False)
 
@@ -131,6 +131,8 @@ def test_the_hook_examples_are_working_plugins(tmp_path: Path) -> None:
 
     notes = tmp_path / "notes"
     notes.mkdir()
+    (offer,) = offers(plugins, tmp_path)
+    assert (offer.name, offer.detector, offer.options) == ("notes", "notes", {"folder": str(notes)})
     (notes / "first-note.md").write_text("hello", encoding="utf-8")
     first = scan_once(plugins.detectors["notes"], {"folder": str(notes)})
     assert [w.title for w in first.wins] == ["first note"]

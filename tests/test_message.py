@@ -1,11 +1,22 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from smallwins import message
+from smallwins.celebration import ScanInfo, burst_words, celebration_words, summary_moment
+from smallwins.ledger import StoredWin
+from smallwins.wording import Templates
+from tests.histories import builtin
+
+WORDS = builtin().templates
+
+
+def celebration(payload: dict[str, object], templates: Templates = WORDS) -> tuple[str, str]:
+    return celebration_words(templates, payload, "win:test:1", avoid=None)
+
 
 GUILT = ("failed", "broke", "lost", "missed out", "should")
 
@@ -34,7 +45,7 @@ def check_voice(kind: str, title: str, body: str, plain: bool) -> None:
 
 @given(payloads, st.booleans())
 def test_a_celebration_fits_a_banner(payload: dict[str, object], plain: bool) -> None:
-    title, body = message.celebration(payload)
+    title, body = celebration(payload)
     check_voice("celebration", title, body, plain)
     if payload["private"]:
         assert body == f"A new {payload['noun']}: your {message.ordinal(payload['today'])} today."
@@ -42,36 +53,39 @@ def test_a_celebration_fits_a_banner(payload: dict[str, object], plain: bool) ->
 
 def test_a_private_source_is_told_by_count_and_kind_only() -> None:
     secret = {"place": "work", "title": "Acquire Initech", "noun": "commit", "private": True}
-    title, body = message.celebration({**secret, "today": 2})
+    title, body = celebration({**secret, "today": 2})
     assert "Initech" not in title + body
-    title, body = message.burst([{**secret, "plural": "commits", "source": "work"}] * 3)
+    title, body = burst_words(WORDS, [{**secret, "plural": "commits", "source": "work"}] * 3)
     assert "Initech" not in title + body and body == "3 new commits just now."
 
 
 @given(st.lists(payloads, min_size=2, max_size=30), st.booleans())
 def test_a_burst_fits_a_banner(items: list[dict[str, object]], plain: bool) -> None:
-    title, body = message.burst(items)
+    title, body = burst_words(WORDS, items)
     check_voice("burst", title, body, plain)
     assert title.startswith(f"{len(items)} ")
 
 
 def test_the_voice_of_the_examples() -> None:
-    title, body = message.celebration(
+    title, body = celebration(
         {"place": "smallwins", "title": "Add vdir support", "noun": "commit", "today": 3}
     )
     assert message.finish("celebration", title, body, plain=False) == (
         "🎉 Small win in smallwins",
         "\u201cAdd vdir support\u201d - your 3rd commit today.",
     )
-    title, body = message.summary(
-        label="~/src",
-        count=1240,
-        noun="commit",
-        plural="commits",
-        first_day=date(2019, 3, 1),
-        best_run=41,
-        backfill=False,
+    history = [
+        StoredWin(n, "code", "git", f"k{n}", "commit", "", at, at.date(), 1.0, "", (), {})
+        for n, at in enumerate(
+            datetime(2019, 3, 1, 12, tzinfo=UTC) + timedelta(days=d)
+            for d in [*range(41), *range(50, 50 + 2 * 1199, 2)]
+        )
+    ]
+    scan = ScanInfo("code", "~/src", "commit", "commits", False, True, frozenset(), {})
+    told = summary_moment(
+        scan, history, templates=WORDS, backfill=False, now=history[-1].occurred_at
     )
+    title, body = told.title, told.message
     assert (title, body) == (
         "Watching ~/src",
         "Found 1,240 past commits since 2019; best run 41 days. New ones will be celebrated.",
@@ -96,3 +110,21 @@ def test_ordinals_and_runs() -> None:
     days = [date(2026, 1, d) for d in (1, 2, 3, 5, 6, 9)]
     assert message.longest_run(days) == 3
     assert message.longest_run([]) == 0
+
+
+def test_without_the_coaching_words_a_win_is_still_told_plainly() -> None:
+    payload = {"place": "smallwins", "title": "Add vdir support", "noun": "commit", "today": 3}
+    assert celebration(payload, Templates()) == ("New commit in smallwins", "Add vdir support")
+
+
+def test_a_plugin_or_the_config_can_reword_a_celebration() -> None:
+    templates = WORDS.copy()
+    templates.register("celebration", [("Nice, {nth} today", "{title} in {place}{progress}.")])
+    payload = {
+        "place": "smallwins",
+        "title": "Fix",
+        "noun": "commit",
+        "today": 2,
+        "progress": "2 of 3",
+    }
+    assert celebration(payload, templates) == ("Nice, 2nd today", "Fix in smallwins; 2 of 3.")

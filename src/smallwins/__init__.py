@@ -5,7 +5,14 @@ This module is the public API for plugins: import from ``smallwins`` only.
 
 from pydantic import Field, field_validator
 
-from smallwins.detector import Detector, DetectorOptions, Problem, RestDay, ScanContext
+from smallwins.detector import (
+    Detector,
+    DetectorOptions,
+    Problem,
+    RestDay,
+    ScanContext,
+    SourceOffer,
+)
 from smallwins.errors import DetectorError, SmallwinsError
 from smallwins.goal import Goal
 from smallwins.hookspecs import hookimpl
@@ -28,6 +35,7 @@ __all__ = [
     "Rule",
     "ScanContext",
     "SmallwinsError",
+    "SourceOffer",
     "Tell",
     "WeekClose",
     "WeekEvent",

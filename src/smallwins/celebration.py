@@ -14,6 +14,7 @@ from smallwins.moment import Moment
 from smallwins.progress import Progress
 from smallwins.source import Source
 from smallwins.win import Win
+from smallwins.wording import Templates
 
 # A burst keeps growing while wins keep coming, but is told within this many windows.
 BURST_CAP_WINDOWS = 5
@@ -61,6 +62,7 @@ def celebration_moment(
     scan: ScanInfo,
     win: StoredWin,
     *,
+    templates: Templates,
     progress_note: str,
     due: datetime,
     now: datetime,
@@ -80,16 +82,17 @@ def celebration_moment(
         "private": scan.private,
         "progress": progress_note,
     }
-    heading, body = message.celebration(payload)
+    key = f"win:{scan.name}:{win.key}"
+    heading, body = celebration_words(templates, payload, key, avoid=last_words)
     if (heading, body) == last_words:
         # Never the same words twice in a row (a daily "Meditation"): say which one it is.
         count = ledger.count_wins(scan.name, until=win.occurred_at)
         in_all = f"{message.ordinal(count)} in all"
         payload["progress"] = f"{progress_note}, {in_all}" if progress_note else in_all
-        heading, body = message.celebration(payload)
-    celebration = Moment(
+        heading, body = celebration_words(templates, payload, key, avoid=last_words)
+    return Moment(
         kind="celebration",
-        dedupe_key=f"win:{scan.name}:{win.key}",
+        dedupe_key=key,
         title=heading,
         message=body,
         at=now,
@@ -98,24 +101,75 @@ def celebration_moment(
         group=group,
         payload=payload,
     )
-    return celebration
+
+
+def celebration_words(
+    templates: Templates, payload: dict[str, Any], key: str, *, avoid: tuple[str, str] | None
+) -> tuple[str, str]:
+    """The words of one live win, from the ``celebration`` templates (``celebration_private``
+    for a private source, which never see its title)."""
+    private = bool(payload.get("private"))
+    progress = str(payload.get("progress") or "")
+    values = {
+        "place": payload["place"],
+        "noun": payload["noun"],
+        "plural": payload.get("plural", ""),
+        "source": payload.get("source", payload["place"]),
+        "today": int(payload.get("today", 1)),
+        "nth": message.ordinal(int(payload.get("today", 1))),
+        "progress": f"; {progress}" if progress else "",
+        "title": "" if private else message.clip(str(payload["title"]), 100),
+    }
+    kind = "celebration_private" if private else "celebration"
+    fallback = (f"New {values['noun']} in {values['place']}", values["title"] or values["noun"])
+    return templates.render(kind, key, values, avoid=avoid) or fallback
+
+
+def burst_words(templates: Templates, payloads: Sequence[dict[str, Any]]) -> tuple[str, str]:
+    """Several wins of one source at once (a rebase, a sync) told as one message, from the
+    ``burst`` templates (``burst_private`` for a private source)."""
+    first = payloads[0]
+    count = len(payloads)
+    places = sorted({p["place"] for p in payloads})
+    titles = [message.clip(str(p["title"]), 50) for p in payloads[:3]]
+    more = f" and {count - 3} more" if count > 3 else ""
+    private = bool(first.get("private"))
+    values = {
+        "count": count,
+        "plural": first["plural"],
+        "place": places[0] if len(places) == 1 else first["source"],
+        "source": first["source"],
+        "titles": "" if private else "; ".join(f"\u201c{t}\u201d" for t in titles) + more,
+    }
+    kind = "burst_private" if private else "burst"
+    fallback = (f"{count} {values['plural']} in {values['place']}", values["titles"] or "")
+    key = f"burst:{first['source']}:{count}:{first.get('title', '')}"
+    return templates.render(kind, key, values, avoid=None) or fallback
 
 
 def summary_moment(
-    scan: ScanInfo, wins: list[StoredWin], *, backfill: bool, now: datetime
+    scan: ScanInfo,
+    wins: list[StoredWin],
+    *,
+    templates: Templates,
+    backfill: bool,
+    now: datetime,
 ) -> Moment:
     """History is not news: a first scan (or a backfill) is told as one summary."""
     days = [w.day for w in wins]
-    title, body = message.summary(
-        label=scan.label,
-        count=len(wins),
-        noun=scan.noun,
-        plural=scan.plural,
-        first_day=min(days),
-        best_run=message.longest_run(days),
-        backfill=backfill,
-    )
+    count = len(wins)
+    run = message.longest_run(days)
+    values = {
+        "label": scan.label,
+        "count": message.number(count),
+        "what": scan.noun if count == 1 else scan.plural,
+        "since": f" since {min(days).year}",
+        "run": f"; best run {run} days" if run > 1 else "",
+    }
     key = f"summary:{scan.name}" if not backfill else f"backfill:{scan.name}:{wins[0].key}"
+    kind = "backfill" if backfill else "summary"
+    fallback = (scan.label, f"{values['count']} {values['what']}{values['since']}.")
+    title, body = templates.render(kind, key, values, avoid=None) or fallback
     return Moment(
         kind="summary",
         dedupe_key=key,
@@ -124,7 +178,7 @@ def summary_moment(
         at=now,
         due_at=now,
         source=scan.name,
-        payload={"count": len(wins), "source": scan.name},
+        payload={"count": count, "source": scan.name},
     )
 
 

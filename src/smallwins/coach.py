@@ -169,7 +169,11 @@ class Coach(Schedule):
             return []
         moments: list[Moment] = []
         if history:
-            moments.append(summary_moment(scan, history, backfill=not scan.first_scan, now=now))
+            moments.append(
+                summary_moment(
+                    scan, history, templates=self.templates, backfill=not scan.first_scan, now=now
+                )
+            )
         if live:
             group = f"burst:{scan.name}"
             due = burst_due(ledger, group, now, coalesce)
@@ -231,6 +235,7 @@ class Coach(Schedule):
             ledger,
             scan,
             win,
+            templates=self.templates,
             progress_note=progress_note,
             due=due,
             now=now,

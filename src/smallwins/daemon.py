@@ -10,9 +10,11 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from smallwins.celebration import burst_words
 from smallwins.coach import Coach, build_coach
 from smallwins.config import Config
 from smallwins.delivery import Deliverer
@@ -97,8 +99,8 @@ class Daemon:
         self._running_loop: asyncio.AbstractEventLoop | None = None
         self._wakes: dict[str, asyncio.TimerHandle] = {}
         self.notifier = self._make_notifier()
-        self.deliverer = self._make_deliverer()
         self.pipeline = self._make_pipeline()
+        self.deliverer = self._make_deliverer()
 
     # -- building blocks ------------------------------------------------------------------
 
@@ -145,7 +147,11 @@ class Daemon:
 
     def _make_deliverer(self) -> Deliverer:
         return Deliverer(
-            self.ledger, self.notifier, self.config.settings.notify, self.config.settings.zone()
+            self.ledger,
+            self.notifier,
+            self.config.settings.notify,
+            self.config.settings.zone(),
+            burst=partial(burst_words, self.coach.templates),
         )
 
     # -- scanning -------------------------------------------------------------------------
@@ -399,8 +405,8 @@ class Daemon:
         self.config = config
         self.sources = {s.name: s for s in sources}
         self.notifier = self._make_notifier()
-        self.deliverer = self._make_deliverer()
         self.pipeline = self._make_pipeline()
+        self.deliverer = self._make_deliverer()
         await self._load_coach()
         await in_thread(self.notifier.prepare)
         log.info("%s: config reloaded, %d sources", why, len(self.sources))
@@ -423,9 +429,21 @@ class Daemon:
 
     # -- running --------------------------------------------------------------------------
 
+    def _say_what_is_missing(self) -> None:
+        """A plugin choice that leaves the coach mute must not pass in silence."""
+        if not self.plugins.rules:
+            log.warning(
+                "no progress rules are loaded (is the coaching plugin left out by "
+                "SMALLWINS_LOAD_PLUGINS or disabled_plugins?): wins are recorded and "
+                "celebrated, but no milestones, bests, digests or setbacks are told"
+            )
+        if "celebration" not in self.coach.templates.kinds():
+            log.warning("no wordings for celebrations are loaded: wins are told in plain words")
+
     async def run_once(self) -> int:
         """Scan every source, deliver everything due (bursts need not wait), exit."""
         self._running_loop = asyncio.get_running_loop()
+        self._say_what_is_missing()
         problems = await in_thread(self.notifier.prepare)
         for name, problem in problems.items():
             log.warning("notification target %s: %s", name, problem)
@@ -442,6 +460,7 @@ class Daemon:
 
     async def run(self) -> int:
         loop = self._running_loop = asyncio.get_running_loop()
+        self._say_what_is_missing()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: self._spawn(self.reload("SIGHUP")))

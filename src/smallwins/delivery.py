@@ -7,6 +7,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from smallwins import message
@@ -45,9 +46,13 @@ class Deliverer:
         settings: NotifySettings,
         zone: ZoneInfo,
         *,
+        burst: Callable[[list[dict[str, Any]]], tuple[str, str]],
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        """``burst`` words several celebrations of one source as one message, from their
+        moments' payloads."""
         self.ledger = ledger
+        self._burst = burst
         self.notifier = notifier
         self.settings = settings
         self.zone = zone
@@ -86,7 +91,7 @@ class Deliverer:
         for members in groups.values():
             first = members[0].moment
             if len(members) > 1 and first.kind == "celebration":
-                title, body = message.burst([m.moment.payload for m in members])
+                title, body = self._burst([m.moment.payload for m in members])
                 kind = "burst"
             else:
                 title, body, kind = first.title, first.message, first.kind

@@ -40,6 +40,26 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceOffer:
+    """A source a detector offers to watch a folder: what ``smallwins init`` writes into a
+    starter config, and what ``smallwins run`` watches when there is no config.
+
+    ``options`` are the ``[sources.NAME]`` keys (the detector's Options); ``comments`` give a
+    line of explanation above any of them in the starter file; ``says`` is what the daemon
+    logs when it watches this without a config. ``here`` is False for a guess that found
+    nothing in the folder itself (a starter file may still show it; a run without config
+    does not watch it).
+    """
+
+    name: str
+    detector: str
+    options: dict[str, Any] = field(default_factory=dict)
+    comments: dict[str, str] = field(default_factory=dict)
+    says: str = ""
+    here: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class RestDay:
     """A local day set aside (a holiday, a sick day): neither a win nor a miss for streaks."""
 

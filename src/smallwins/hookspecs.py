@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 from pluggy import HookimplMarker, HookspecMarker
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import click
 
-    from smallwins.detector import Detector
+    from smallwins.detector import Detector, SourceOffer
     from smallwins.rules import Rule
 
 hookspec = HookspecMarker("smallwins")
@@ -35,3 +37,8 @@ def register_rules(register: Callable[[Rule], None]) -> None:
 @hookspec
 def register_templates(register: Callable[[str, list[dict[str, str]]], None]) -> None:
     """Register the wordings of a kind of moment: ``register(kind, [{"title", "body"}, ...])``."""
+
+
+@hookspec
+def offer_sources(folder: Path, register: Callable[[SourceOffer], None]) -> None:
+    """Offer sources that would watch ``folder``: ``register(SourceOffer(...))`` for each."""

@@ -1,10 +1,10 @@
-"""What smallwins says: short, specific, kind (DESIGN section 7, "Voice")."""
+"""How smallwins writes: numbers and ordinals, and every message clipped to a phone's banner
+with one emoji (DESIGN section 7, "Voice"). The words themselves are templates."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 TITLE_MAX = 40
 BODY_MAX = 200
@@ -33,60 +33,6 @@ def finish(kind: str, title: str, body: str, *, plain: bool) -> tuple[str, str]:
     limit = TITLE_MAX - (len(emoji) + 1 if emoji else 0)
     title = clip(title, limit)
     return (f"{emoji} {title}" if emoji else title), clip(body, BODY_MAX)
-
-
-def celebration(payload: dict[str, Any]) -> tuple[str, str]:
-    """One live win: 'Small win in smallwins' / '"Add vdir support" - your 3rd commit today.'"""
-    noun, place = payload["noun"], payload["place"]
-    today = int(payload.get("today", 1))
-    progress = payload.get("progress") or ""
-    if payload.get("private"):
-        body = f"A new {noun}: your {ordinal(today)} today"
-    else:
-        body = f"\u201c{clip(payload['title'], 100)}\u201d - your {ordinal(today)} {noun} today"
-    return f"Small win in {place}", f"{body}; {progress}." if progress else f"{body}."
-
-
-def burst(payloads: Sequence[dict[str, Any]]) -> tuple[str, str]:
-    """Several wins of one source at once (a rebase, a sync) told as one message."""
-    first = payloads[0]
-    count = len(payloads)
-    places = sorted({p["place"] for p in payloads})
-    place = places[0] if len(places) == 1 else first["source"]
-    title = f"{count} {first['plural']} in {place}"
-    if first.get("private"):
-        body = f"{count} new {first['plural']} just now."
-    else:
-        titles = [clip(p["title"], 50) for p in payloads[:3]]
-        more = f" and {count - 3} more" if count > 3 else ""
-        body = (
-            f"{count} {first['plural']} just landed: "
-            + "; ".join(f"\u201c{t}\u201d" for t in titles)
-            + more
-            + "."
-        )
-    return title, body
-
-
-def summary(
-    *,
-    label: str,
-    count: int,
-    noun: str,
-    plural: str,
-    first_day: date | None,
-    best_run: int,
-    backfill: bool,
-) -> tuple[str, str]:
-    """The first scan of a source, told once: history is not news."""
-    what = noun if count == 1 else plural
-    since = f" since {first_day.year}" if first_day else ""
-    run = f"; best run {best_run} days" if best_run > 1 else ""
-    if backfill:
-        body = f"Added {number(count)} earlier {what}{since}{run}. New ones will be celebrated."
-        return f"More to watch in {label}", body
-    body = f"Found {number(count)} past {what}{since}{run}. New ones will be celebrated."
-    return f"Watching {label}", body
 
 
 def backlog(messages: Sequence[tuple[str, str]]) -> tuple[str, str]:

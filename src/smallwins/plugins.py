@@ -17,7 +17,7 @@ from typing import Any
 import pluggy
 
 from smallwins import hookspecs
-from smallwins.detector import Detector
+from smallwins.detector import Detector, SourceOffer
 from smallwins.rules import Rule
 from smallwins.wording import Templates
 
@@ -212,6 +212,23 @@ def _collect_detectors(plugins: Plugins) -> None:
         return {"register": register}
 
     call_each(plugins, "register_detectors", register_for)
+
+
+def offers(plugins: Plugins, folder: Path) -> list[SourceOffer]:
+    """The sources the plugins' detectors offer for ``folder``, in plugin order; offers of a
+    detector no plugin registered are dropped."""
+    found: list[SourceOffer] = []
+
+    def register(offer: SourceOffer) -> None:
+        if not isinstance(offer, SourceOffer):
+            raise TypeError(f"register() expects a SourceOffer, got {offer!r}")
+        if offer.detector not in plugins.detectors:
+            log.debug("offer of an unknown detector %r dropped", offer.detector)
+            return
+        found.append(offer)
+
+    call_each(plugins, "offer_sources", lambda _: {"folder": folder, "register": register})
+    return found
 
 
 def _collect_rules(plugins: Plugins) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from pydantic import ValidationError
 from smallwins.config import Config, SourceSettings
 from smallwins.detector import Detector
 from smallwins.errors import ConfigError
-from smallwins.plugins import Plugins
+from smallwins.plugins import Plugins, offers
+
+log = logging.getLogger("smallwins.source")
 
 
 @dataclass(slots=True)
@@ -19,6 +22,8 @@ class Source:
     name: str
     detector: Detector
     settings: SourceSettings
+    # What it watches, in a few words, when the source is a default (there is no config).
+    says: str = ""
 
     @property
     def detector_name(self) -> str:
@@ -77,14 +82,18 @@ def configured_sources(config: Config, plugins: Plugins, cwd: Path) -> list[Sour
 
 
 def default_sources(plugins: Plugins, cwd: Path) -> list[Source]:
-    """With no config file: the git repository we were started in, if any, for its own
-    ``user.email``. Empty when there is no repository or no git detector."""
-    from smallwins.starter import repository_root
-
-    root = repository_root(cwd)
-    detector_cls = plugins.detectors.get("git")
-    if root is None or detector_cls is None:
-        return []
-    settings = SourceSettings(detector="git")
-    options = detector_cls.Options(repos=[str(root)])  # type: ignore[call-arg]
-    return [Source("here", detector_cls("here", options), settings)]
+    """With no config file: what the detectors offer to watch in ``cwd`` (for the git
+    detector, the repository we were started in). Empty when nothing is offered."""
+    sources = []
+    for offer in offers(plugins, cwd):
+        if not offer.here:
+            continue
+        detector_cls = plugins.detectors[offer.detector]
+        try:
+            detector = detector_cls(offer.name, detector_cls.Options(**offer.options))
+        except Exception as exc:  # a plugin's offer is plugin code: report it, skip it
+            log.warning("cannot watch what the %s detector offers: %r", offer.detector, exc)
+            continue
+        settings = SourceSettings(detector=offer.detector)
+        sources.append(Source(offer.name, detector, settings, offer.says))
+    return sources

@@ -1,55 +1,22 @@
-"""The starter config that ``smallwins init`` writes: what it can find out, commented."""
+"""The starter config that ``smallwins init`` writes: what the detectors offer, commented."""
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tomli_w
 
 from smallwins.config import system_timezone
+from smallwins.detector import SourceOffer
+from smallwins.plugins import Plugins, offers
 
 
 @dataclass(slots=True)
 class Findings:
-    email: str | None = None
-    repos: list[str] = field(default_factory=list)
+    offers: list[SourceOffer] = field(default_factory=list)
     desktop_url: str | None = None
     timezone: str = "UTC"
-
-
-def _git(*args: str, cwd: Path | None = None) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=10
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
-
-
-def repository_root(path: Path) -> Path | None:
-    """The work tree that holds ``path``, or None."""
-    top = _git("rev-parse", "--show-toplevel", cwd=path)
-    return Path(top) if top else None
-
-
-def _tilde(path: Path) -> str:
-    home = Path.home()
-    return f"~/{path.relative_to(home)}" if path.is_relative_to(home) else str(path)
-
-
-def nearby_repositories(cwd: Path) -> list[str]:
-    """The repository we are in, or a folder of repositories around us, as config globs."""
-    here = repository_root(cwd)
-    if here is not None:
-        siblings = [p for p in here.parent.iterdir() if (p / ".git").exists()]
-        if len(siblings) > 1:
-            return [_tilde(here.parent) + "/*"]
-        return [_tilde(here)]
-    children = [p for p in cwd.iterdir() if (p / ".git").exists()] if cwd.is_dir() else []
-    return [_tilde(cwd) + "/*"] if children else []
 
 
 def desktop_url() -> str | None:
@@ -63,10 +30,9 @@ def desktop_url() -> str | None:
     return None
 
 
-def find(cwd: Path) -> Findings:
+def find(cwd: Path, plugins: Plugins) -> Findings:
     return Findings(
-        email=_git("config", "user.email", cwd=cwd),
-        repos=nearby_repositories(cwd),
+        offers=offers(plugins, cwd),
         desktop_url=desktop_url(),
         timezone=system_timezone().key,
     )
@@ -102,16 +68,15 @@ def render(found: Findings) -> str:
         '# quiet_hours = "22:00-07:30"',
         "",
         "# Each [sources.NAME] table is one place where your progress leaves traces.",
-        "[sources.code]",
-        'detector = "git"',
     ]
-    code: dict[str, object] = {"repos": found.repos or ["~/src/*"]}
-    if found.email:
-        code["authors"] = [found.email]
-    parts.append("# Globs of git work trees; every local branch counts.")
-    parts.append(tomli_w.dumps({"repos": code["repos"]}).rstrip())
-    if "authors" in code:
-        parts.append("# Whose commits count (default: each repository's git config user.email).")
-        parts.append(tomli_w.dumps({"authors": code["authors"]}).rstrip())
-    parts.append("")
+    for offer in found.offers:
+        parts += [f"[sources.{offer.name}]", tomli_w.dumps({"detector": offer.detector}).rstrip()]
+        for key, value in offer.options.items():
+            if offer.comments.get(key):
+                parts.append(f"# {offer.comments[key]}")
+            parts.append(tomli_w.dumps({key: value}).rstrip())
+        parts.append("")
+    if not found.offers:
+        parts.append("# None found here: see docs/configuration.md for the detectors' keys.")
+        parts.append("")
     return "\n".join(parts)

@@ -25,9 +25,9 @@ from smallwins.detector import Detector, RestDay, ScanContext
 from smallwins.ledger import Ledger, StoredWin, open_ledger, sqlite_url
 from smallwins.moment import Moment
 from smallwins.pipeline import Pipeline
+from smallwins.plugins import Plugins, load_plugins
 from smallwins.scan import ScanResult, run_scan
 from smallwins.source import Source
-from smallwins.wording import Templates
 
 __all__ = ["Harness", "ScanResult", "make_context", "scan_once"]
 
@@ -66,8 +66,16 @@ class Harness:
     """A real ledger in a temporary folder, with sources scanned the way the daemon does."""
 
     def __init__(
-        self, folder: Path | None = None, *, timezone: str = "UTC", day_starts_at: time = time(4)
+        self,
+        folder: Path | None = None,
+        *,
+        timezone: str = "UTC",
+        day_starts_at: time = time(4),
+        plugins: Plugins | None = None,
     ) -> None:
+        """``plugins`` give the rules and the wordings; by default the built-in coaching
+        plugin, loaded through the real loader, so the kit tells what the daemon would."""
+        self.plugins = plugins if plugins is not None else load_plugins(None, load_env="coaching")
         self._tmp = None if folder is not None else tempfile.TemporaryDirectory()
         root = Path(folder) if folder is not None else Path(self._tmp.name)  # type: ignore[union-attr]
         self.ledger: Ledger = open_ledger(sqlite_url(root / "ledger.sqlite3"))
@@ -107,10 +115,16 @@ class Harness:
         return new
 
     def _pipeline(self) -> Pipeline:
-        """The daemon's pipeline, with a win-a-day goal per source (and no rules)."""
+        """The daemon's pipeline, with a win-a-day goal per source."""
         goals = build_goals(Settings(), list(self.sources.values()))
         if self._pipe is None or self._pipe.coach.goals != goals:
-            coach = Coach(goals, [], Templates(), zone=self.zone, day_starts_at=self.day_starts_at)
+            coach = Coach(
+                goals,
+                self.plugins.rules,
+                self.plugins.templates,
+                zone=self.zone,
+                day_starts_at=self.day_starts_at,
+            )
             self._pipe = Pipeline(self.ledger, coach, lambda m: ["test"] if m.deliver else [])
             self._pipe.load(datetime.now(UTC))
         return self._pipe

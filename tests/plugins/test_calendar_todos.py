@@ -138,7 +138,8 @@ def test_todoman_completes_a_repeating_task_once(tmp_path: Path, clock: Clock) -
             "Ticked off: Water the garden",
         )
         assert (win.occurred_at, win.day.isoformat()) == (utc(2025, 6, 15, 11), "2025-06-15")
-        assert [m.kind for m in harness.moments()] == ["celebration"]
+        # As the daemon tells it: the celebration, then the first of the goal's totals.
+        assert [m.kind for m in harness.moments()] == ["celebration", "total"]
         assert harness.moments()[0].message == (
             "\u201cTicked off: Water the garden\u201d - your 1st event today."
         )

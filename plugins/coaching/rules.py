@@ -1,12 +1,9 @@
-"""The built-in progress rules (DESIGN section 7) and their wordings.
-
-They use only the public plugin API, like any other plugin: a user can switch one off with
-``disabled_plugins = ["coaching"]`` and register their own rules and wordings instead.
-"""
+"""The built-in progress rules (DESIGN section 7): streaks, totals, bests, comebacks, gains,
+level-ups, setbacks and digests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from smallwins import (
@@ -18,7 +15,6 @@ from smallwins import (
     Tell,
     WeekEvent,
     WinEvent,
-    hookimpl,
 )
 
 STREAK_MARKS = (3, 7, 14, 30, 50, 100, 200, 365)
@@ -308,125 +304,3 @@ class Digests(Rule):
             },
             "digest",
         )
-
-
-TEMPLATES: dict[str, list[tuple[str, str]]] = {
-    "streak": [
-        ("{n} {unit} in a row", "{n} {unit} of showing up for {goal}."),
-        ("{n}-{unit1} streak", "{goal}: {n} {unit} running. Keep the thread going."),
-        ("A run of {n} {unit}", "{n} {unit} in a row for {goal}; small steps add up."),
-        ("{n} {unit} and counting", "Your {goal} run just reached {n} {unit}."),
-        ("Streak: {n} {unit}", "{n} {unit} without a gap in {goal}. That is a habit forming."),
-    ],
-    "total": [
-        ("{n} {what} in {goal}", "{n} {what} so far, over {days} days. Compounding works."),
-        ("{n} {what}", "Your {goal} total just passed {n} {what}."),
-        ("Milestone: {n} {what}", "{n} {what} in {goal} since you started."),
-        ("{n} {what} and growing", "{goal} reached {n} {what}. One small step at a time."),
-        ("{n} {what} done", "That makes {n} {what} for {goal}. Well built."),
-    ],
-    "personal_best": [
-        ("{label}", "{value} in {goal} (your best was {previous})."),
-        ("New best: {value}", "{label} for {goal}: {value}, up from {previous}."),
-        ("{label}: {value}", "Your previous best in {goal} was {previous}."),
-        ("Personal best in {goal}", "{value} beats your {previous}. {label}."),
-        ("{label} in {goal}", "{value}, past your old mark of {previous}."),
-    ],
-    "comeback": [
-        ("Welcome back", "First {noun} in {gap} days. That one is the hardest, and it is done."),
-        ("Back at it", "{gap} days away, and back. Starting again is a win of its own."),
-        ("Good to see you", "{gap} days off, and now {a_noun}. The thread picks up here."),
-        ("You're back", "First {noun} in {gap} days for {goal}. Nicely restarted."),
-        ("Restarted", "After {gap} days, {goal} moves again. That is the hard part done."),
-    ],
-    "marginal_gain": [
-        (
-            "{percent}% more than usual",
-            "{value} this week against your usual {baseline}. 1% a week is 1.7x in a year.",
-        ),
-        (
-            "A {percent}% better week",
-            "{goal}: {value} against {baseline}. 1% a week compounds to 1.7x a year.",
-        ),
-        ("Up {percent}% on your usual", "{value} in {goal} this week; your usual is {baseline}."),
-        ("1% better, and then some", "{percent}% above your usual {baseline} in {goal}."),
-        ("This week beat your usual", "{value} against {baseline} in {goal}: +{percent}%."),
-    ],
-    "level_up": [
-        (
-            "New target: {after}",
-            "{before} on {met} of the last {active} days. From today: {after} {per}.",
-        ),
-        ("Level up: {after}", "{goal} grows from {before} to {after} {per}. You earned it."),
-        ("Target up to {after}", "A strong week in {goal}: {before} becomes {after} {per}."),
-        ("One notch up: {after}", "{met} of {active} days at {before}. Next: {after} {per}."),
-        ("Ready for {after}", "{goal} steps up from {before} to {after} {per}."),
-    ],
-    "setback": [
-        (
-            "A quiet day",
-            "{day} was quiet; {goal} is still {strength}% strong. Last win: "
-            "{last_win} on {when}. {Step} today keeps the week.",
-        ),
-        (
-            "A gap in {goal}",
-            "{day} was quiet, and {last_win} on {when} still counts. "
-            "You are {strength}% strong; {step} restarts it.",
-        ),
-        (
-            "Room for a small step",
-            "{goal} paused on {day}, after {last_win} on {when}. {Step} is all it takes today.",
-        ),
-        (
-            "The thread is still there",
-            "{goal} is {strength}% strong after a quiet {day}; your last win was {last_win} "
-            "on {when}. Try {step}.",
-        ),
-        ("An easy restart", "Last win: {last_win} on {when}. {Step} today picks it up."),
-    ],
-    "never_miss_twice": [
-        ("Today counts", "{day} was a rest. Even {step} today keeps the thread."),
-        ("Keep the thread", "One quiet day in {goal}; {step} today keeps your run alive."),
-        ("A small one today", "{goal} rested on {day}. {Step} is enough to carry on."),
-        ("Never miss twice", "After a rest on {day}, {step} today holds the streak."),
-        ("Back on track today", "{goal} is {strength}% strong. {Step} keeps it that way."),
-    ],
-    "digest": [
-        ("Today: {wins_count}", "{wins}. {streak} {note} What moved forward today?"),
-        ("{day}: {wins_count}", "{wins}. {strength} {note} What went well today?"),
-        ("Your day: {wins_count}", "{wins}. {streak} {note} What is one thing you learned?"),
-        ("{wins_count} today", "{wins}. {strength} {note} What made today count?"),
-        ("Evening note: {wins_count}", "{wins}. {streak} {note} What would make tomorrow easy?"),
-    ],
-    "weekly_digest": [
-        (
-            "This week: {wins_count}",
-            "{wins}. {streak} {strength} {note} What moved the week forward?",
-        ),
-        ("Week in review", "{wins}. {strength} {streak} {note} What do you want more of?"),
-        ("Your week: {wins_count}", "{wins}. {streak} {strength} {note} Which win mattered most?"),
-        ("Sunday look back", "{wins}. {strength} {streak} {note} What is one step for Monday?"),
-        ("The week behind you", "{wins}. {streak} {strength} {note} What made this week yours?"),
-    ],
-}
-
-
-@hookimpl
-def register_rules(register: Callable[[Rule], None]) -> None:
-    for rule in (
-        Streaks(),
-        Totals(),
-        PersonalBests(),
-        Comebacks(),
-        MarginalGains(),
-        LevelUps(),
-        Setbacks(),
-        Digests(),
-    ):
-        register(rule)
-
-
-@hookimpl(tryfirst=True)
-def register_templates(register: Callable[[str, list[tuple[str, str]]], None]) -> None:
-    for kind, variants in TEMPLATES.items():
-        register(kind, variants)

@@ -1,0 +1,77 @@
+"""The coach's view of the history: ``replay`` and ``stats``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+
+import click
+
+from smallwins.cli.context import Context, pass_context
+from smallwins.cli.group import cli
+
+
+def _day(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use a date like 2026-11-01") from None
+
+
+@cli.command()
+@click.option("--from", "start", help="First day to show (the rules still see all history).")
+@click.option("--to", "end", help="Last day to replay and show.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_context
+def replay(context: Context, start: str | None, end: str | None, as_json: bool) -> None:
+    """Run your real history through the rules with a simulated clock and print what would
+    have been told, and when. Sends and stores nothing."""
+    from smallwins.ledger import LedgerNotFound
+    from smallwins.replay import replay as run_replay
+
+    try:
+        history = context.open_ledger(readonly=True)
+    except LedgerNotFound:
+        click.echo("[]" if as_json else "No history yet: the ledger is empty.")
+        return
+    coach = context.coach()
+    with history:
+        told = run_replay(history, coach, context.sources, start=_day(start), end=_day(end))
+    if as_json:
+        click.echo(json.dumps([t.to_json() for t in told], ensure_ascii=False, indent=1))
+        return
+    from smallwins.message import finish
+
+    zone = context.config.settings.zone()
+    for item in told:
+        when = item.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        title, body = finish(item.moment.kind, item.moment.title, item.moment.message, plain=True)
+        click.echo(f"{when}  {item.moment.kind:<16} {title} | {body}")
+    if not told:
+        click.echo("Nothing would have been told.")
+
+
+@cli.command(name="stats")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per goal.")
+@pass_context
+def stats_command(context: Context, as_json: bool) -> None:
+    """Per goal: streaks, strength, totals, this week against your usual week, the target and
+    its next step, and a heat map of the last 12 weeks. Reads the ledger only."""
+    from smallwins import stats
+    from smallwins.ledger import MEMORY_URL, LedgerNotFound
+    from smallwins.ledger import open_ledger as open_url
+
+    coach = context.coach()
+    try:
+        ledger = context.open_ledger(readonly=True)
+    except LedgerNotFound:
+        # Before the first scan there is no ledger: an empty one in memory shows the goals at 0.
+        ledger = open_url(MEMORY_URL)
+    with ledger:
+        found = stats.gather(coach, ledger, datetime.now(UTC))
+    if as_json:
+        click.echo(json.dumps(stats.to_json(found), ensure_ascii=False, indent=1))
+    else:
+        click.echo(stats.render(found), nl=False)

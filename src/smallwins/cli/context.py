@@ -1,0 +1,110 @@
+"""What every command shares, built once per run and only as far as the command needs it:
+the paths, the config, the plugins, the sources and the ledger."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from smallwins.errors import SmallwinsError
+from smallwins.paths import Paths, resolve_paths
+
+if TYPE_CHECKING:
+    from smallwins.coach import Coach
+    from smallwins.config import Config
+    from smallwins.ledger import Ledger
+    from smallwins.plugins import Plugins
+    from smallwins.source import Source
+
+
+def fail(error: SmallwinsError) -> NoReturn:
+    click.echo(f"smallwins: {error}", err=True)
+    if error.exit_code in (75, 78) and os.environ.get("SMALLWINS_SUPERVISOR") == "launchd":
+        # launchd cannot be told "do not restart on 75 or 78" as systemd can; exiting 0
+        # keeps it from restarting a daemon that would fail the same way every 5 seconds.
+        click.echo("smallwins: exiting 0 so that launchd does not restart it", err=True)
+        sys.exit(0)
+    sys.exit(error.exit_code)
+
+
+def setup_logging(level: str) -> None:
+    from smallwins.redact import REDACTOR
+
+    handler = logging.StreamHandler(sys.stderr)
+    # journald stamps each line itself; a terminal needs the time.
+    fmt = "%(levelname)s %(name)s: %(message)s"
+    if not os.environ.get("JOURNAL_STREAM"):
+        fmt = "%(asctime)s " + fmt
+    handler.setFormatter(logging.Formatter(fmt, datefmt="%H:%M:%S"))
+    handler.addFilter(REDACTOR)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+class Context:
+    """The command line's view of one smallwins: an error in any part exits with its code
+    and one readable line."""
+
+    def __init__(self, cwd: Path | None = None) -> None:
+        self.cwd = cwd or Path.cwd()
+
+    @cached_property
+    def paths(self) -> Paths:
+        return resolve_paths()
+
+    @cached_property
+    def config(self) -> Config:
+        from smallwins.config import load_config
+
+        try:
+            return load_config(self.paths.config_file)
+        except SmallwinsError as exc:
+            fail(exc)
+
+    @cached_property
+    def plugins(self) -> Plugins:
+        from smallwins.plugins import load_plugins
+
+        settings = self.config.settings
+        return load_plugins(settings.plugins_dir, settings.disabled_plugins)
+
+    @cached_property
+    def sources(self) -> list[Source]:
+        """The configured sources; with no config file, what the detectors offer for the
+        folder smallwins was started in."""
+        from smallwins.source import configured_sources
+
+        try:
+            return configured_sources(self.config, self.plugins, self.cwd)
+        except SmallwinsError as exc:
+            fail(exc)
+
+    @property
+    def ledger_url(self) -> str:
+        from smallwins.status import ledger_url
+
+        return ledger_url(self.paths, self.config)
+
+    def open_ledger(self, *, readonly: bool = False) -> Ledger:
+        """The configured ledger; for reading, LedgerNotFound before anything was recorded."""
+        from smallwins.ledger import open_ledger
+
+        return open_ledger(self.ledger_url, readonly=readonly)
+
+    def coach(self) -> Coach:
+        """The coach as the daemon builds it: the config's goals, the plugins' rules and
+        wordings, the config's wordings over theirs."""
+        from smallwins.coach import build_coach
+
+        plugins = self.plugins
+        return build_coach(self.config.settings, self.sources, plugins.rules, plugins.templates)
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)

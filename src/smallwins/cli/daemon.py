@@ -1,0 +1,76 @@
+"""Running the daemon: ``run``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from smallwins.cli.context import Context, fail, pass_context, setup_logging
+from smallwins.cli.group import cli
+from smallwins.errors import SmallwinsError
+
+if TYPE_CHECKING:
+    from smallwins.config import Config
+    from smallwins.source import Source
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Scan every source, deliver what is due, and exit.")
+@click.option("-v", "--verbose", is_flag=True, help="Log each scan (DEBUG).")
+@pass_context
+def run(context: Context, once: bool, verbose: bool) -> None:
+    """Run the daemon in the foreground: watch, record wins, celebrate."""
+    import asyncio
+
+    from smallwins.daemon import Daemon
+    from smallwins.lock import DaemonLock
+
+    paths, config = context.paths, context.config
+    setup_logging("DEBUG" if verbose else config.settings.log_level)
+    log = logging.getLogger("smallwins")
+    plugins, sources = context.plugins, context.sources
+    lock = DaemonLock(paths.lock_file)
+    try:
+        lock.acquire()
+    except SmallwinsError as exc:
+        fail(exc)
+    ledger = context.open_ledger()
+    if not config.exists:
+        _explain_defaults(log, context)
+    elif not config.settings.notify.urls:
+        log.info("no notification URLs in %s: celebrations print here", paths.config_file)
+
+    def reload() -> tuple[Config, list[Source]]:
+        from smallwins.config import load_config
+        from smallwins.source import configured_sources
+
+        new = load_config(paths.config_file)
+        return new, configured_sources(new, plugins, context.cwd)
+
+    daemon = Daemon(paths, config, plugins, sources, ledger, load=reload)
+    try:
+        code = asyncio.run(daemon.run_once() if once else daemon.run())
+    finally:
+        ledger.close()
+        lock.release()
+    sys.exit(code)
+
+
+def _explain_defaults(log: logging.Logger, context: Context) -> None:
+    from smallwins.plugins import offers
+
+    log.info(
+        "no config at %s; using defaults (`smallwins init` writes one)", context.paths.config_file
+    )
+    for source in context.sources:
+        log.info("%s; celebrations print here", source.says or source.detector.describe())
+    if not context.sources:
+        guesses = "; ".join(o.says for o in offers(context.plugins, context.cwd) if o.says)
+        log.info(
+            "nothing to watch in %s%s; start smallwins where your work is, or run `smallwins init`",
+            context.cwd,
+            f" ({guesses})" if guesses else "",
+        )

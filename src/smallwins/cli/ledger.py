@@ -1,0 +1,123 @@
+"""Reading the ledger: ``wins`` and ``status``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import click
+
+from smallwins.cli.context import Context, pass_context
+from smallwins.cli.group import cli
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    text = value.strip().lower()
+    units = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+    if text == "today":
+        now = datetime.now().astimezone()
+        return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if text[:-1].isdigit() and text[-1] in units:
+        return datetime.now(UTC) - timedelta(seconds=int(text[:-1]) * units[text[-1]])
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r}: use a date (2026-11-01), a time (2026-11-01T08:00), today, or 7d/24h/30m"
+        ) from None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+@cli.command()
+@click.option("--since", help="Only wins since: 2026-11-01, today, 7d, 24h.")
+@click.option("--source", help="Only wins of this source.")
+@click.option("--limit", type=int, default=100, show_default=True, help="Newest N; 0 for all.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_context
+def wins(
+    context: Context, since: str | None, source: str | None, limit: int, as_json: bool
+) -> None:
+    """List recorded wins, oldest first (of the newest --limit)."""
+    from smallwins.ledger import LedgerNotFound
+
+    try:
+        ledger = context.open_ledger(readonly=True)
+    except LedgerNotFound:
+        click.echo("[]" if as_json else "No wins yet: the ledger is empty.")
+        return
+    only = [source] if source is not None else None
+    with ledger:
+        found = ledger.wins(
+            since=_since(since), sources=only, limit=limit or None, newest_first=True
+        )
+        found.reverse()
+        if as_json:
+            click.echo(json.dumps([w.to_json() for w in found], ensure_ascii=False, indent=1))
+            return
+        rests = []
+        if found:
+            rests = ledger.rest_days(sources=only, since=found[0].day, until=found[-1].day)
+    if not found:
+        click.echo("No wins match.")
+    # Rest days go between the wins of their days, so a listing shows the whole picture.
+    lines = [
+        (w.day, w.occurred_at.strftime("%Y-%m-%d %H:%M"), w.source, w.kind, w.title) for w in found
+    ]
+    lines += [
+        (r.day, f"{r.day.isoformat()}      ", name, "rest day", r.reason) for name, r in rests
+    ]
+    for _day, when, name, kind, title in sorted(lines, key=lambda line: (line[0], line[1])):
+        click.echo(f"{when}  {name:<12} {kind:<10} {title}")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_context
+def status(context: Context, as_json: bool) -> None:
+    """Is the daemon running; each source's last scan and error; the outbox."""
+    from smallwins.status import report
+
+    found = report(context.paths)
+    if as_json:
+        click.echo(json.dumps(found, indent=1))
+        return
+    _print_status(found)
+
+
+def _print_status(report: dict[str, Any]) -> None:
+    running = f"running (pid {report['pid']})" if report["running"] else "not running"
+    click.echo(f"daemon: {running}")
+    exists = "" if report["config_exists"] else " (not written yet: smallwins init)"
+    click.echo(f"config: {report['config']}{exists}")
+    if report["config_error"]:
+        click.echo(f"  error: {report['config_error']}")
+    click.echo(f"ledger: {report['ledger']}")
+    click.echo("sources:")
+    if not report["sources"]:
+        click.echo("  none")
+    for name, src in sorted(report["sources"].items()):
+        last = src["last_scan"] or "never scanned"
+        click.echo(f"  {name} ({src['detector']}): {src['wins']} wins, last scan {last}")
+        if src["last_error"]:
+            click.echo(f"    error: {src['last_error']}")
+        if name in report["paused"]:
+            click.echo(f"    paused until {src['paused_until']}")
+        for problem in src["problems"][-3:]:
+            click.echo(f"    problem: {problem}")
+        if src["rest_days"]:
+            days = ", ".join(
+                f"{r['day']} ({r['reason']})" if r["reason"] else r["day"]
+                for r in src["rest_days"][:5]
+            )
+            more = len(src["rest_days"]) - 5
+            click.echo(f"    rest days: {days}" + (f" and {more} more" if more > 0 else ""))
+    outbox = report["outbox"]
+    click.echo(f"outbox: {outbox['pending']} pending, {outbox['failed']} failing")
+    for target in report["targets"]:
+        if target["failures"]:
+            click.echo(
+                f"  {target['name']}: {target['failures']} failures, last: {target['last_error']}"
+            )

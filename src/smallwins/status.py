@@ -1,0 +1,93 @@
+"""The status report: is the daemon running, each source's last scan, the outbox. Read from
+the lock and the ledger only, so it works whether or not the daemon runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from smallwins.config import Config, load_config
+from smallwins.errors import SmallwinsError
+from smallwins.ledger import Ledger, LedgerNotFound, SourceState, location, open_ledger, sqlite_url
+from smallwins.lock import running_pid
+from smallwins.paths import Paths
+
+
+def ledger_url(paths: Paths, config: Config) -> str:
+    """The configured ledger's URL; by default the file in the data folder."""
+    return config.settings.ledger.url or sqlite_url(paths.ledger_file)
+
+
+def report(paths: Paths) -> dict[str, Any]:
+    """Everything ``smallwins status`` shows, as ``status --json`` prints it."""
+    pid = running_pid(paths.lock_file)
+    found: dict[str, Any] = {
+        "running": pid is not None,
+        "pid": pid if pid and pid > 0 else None,
+        "config": str(paths.config_file),
+        "config_exists": paths.config_file.exists(),
+        "config_error": None,
+        "ledger": None,
+        "sources": {},
+        "outbox": {"pending": 0, "failed": 0},
+        "targets": [],
+        "paused": [],
+    }
+    try:
+        config = load_config(paths.config_file)
+    except SmallwinsError as exc:
+        found["config_error"] = str(exc)
+        return found
+    for name, settings in config.settings.sources.items():
+        found["sources"][name] = _source_json(settings.detector, None)
+    url = ledger_url(paths, config)
+    found["ledger"] = location(url)
+    try:
+        ledger = open_ledger(url, readonly=True)
+    except LedgerNotFound:
+        return found
+    with ledger:
+        add_ledger_state(ledger, found)
+    return found
+
+
+def add_ledger_state(ledger: Ledger, found: dict[str, Any]) -> None:
+    """Each source's last scan and rest days, the outbox and the targets, into ``found``."""
+    now = datetime.now(UTC)
+    for state in ledger.source_states():
+        found["sources"][state.name] = _source_json(state.detector, state)
+        if state.paused_until and state.paused_until > now:
+            found["paused"].append(state.name)
+    recent = datetime.now().date() - timedelta(days=7)
+    for name, rest in ledger.rest_days(since=recent):
+        entry = found["sources"].setdefault(name, _source_json("?", None))
+        entry["rest_days"].append({"day": rest.day.isoformat(), "reason": rest.reason})
+    found["outbox"] = ledger.outbox_counts()
+    found["targets"] = [
+        {
+            "name": t.name,
+            "failures": t.failures,
+            "next_attempt_at": _iso(t.next_attempt_at),
+            "last_error": t.last_error,
+            "last_ok_at": _iso(t.last_ok_at),
+        }
+        for t in ledger.target_states()
+    ]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _source_json(detector: str, state: SourceState | None) -> dict[str, Any]:
+    return {
+        "detector": detector,
+        "last_scan": _iso(state.last_scan_at) if state else None,
+        "last_ok": _iso(state.last_ok_at) if state else None,
+        "wins": state.wins if state else 0,
+        "last_error": state.last_error if state else None,
+        "failures": state.failures if state else 0,
+        "paused_until": _iso(state.paused_until) if state else None,
+        "problems": state.problems if state else [],
+        "rest_days": [],
+    }
