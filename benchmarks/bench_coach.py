@@ -336,7 +336,7 @@ def bench_live(root: Path, report: Report, rows: int, new: int, profile: bool) -
 
     def tick_until(moment: datetime) -> None:
         nonlocal clock
-        while (due := coach.next_clock(clock)) <= moment:
+        while (due := coach.schedule.next_clock(clock)) <= moment:
             began = time.perf_counter()
             ledger.tell(lambda view: coach.on_clock(view, due), lambda m: ["target-1"])
             ticks.append(time.perf_counter() - began)

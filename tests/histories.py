@@ -133,7 +133,7 @@ class Sim:
     def advance(self, to: datetime) -> list[Moment]:
         """Tick the clock at every ``next_clock`` up to ``to`` (as the daemon's clock loop)."""
         told: list[Moment] = []
-        while (tick := self.coach.next_clock(self.clock)) <= to:
+        while (tick := self.coach.schedule.next_clock(self.clock)) <= to:
             told += self.tick(tick)
             self.clock = tick
         self.clock = max(self.clock, to)
@@ -141,7 +141,10 @@ class Sim:
 
     def finish(self) -> None:
         """Run the clock past the end of the current local day."""
-        self.advance(self.coach.day_end(self.coach.today(self.clock)) + timedelta(seconds=1))
+        self.advance(
+            self.coach.schedule.day_end(self.coach.schedule.today(self.clock))
+            + timedelta(seconds=1)
+        )
 
     def restart(self, now: datetime | None = None) -> None:
         """A new coach loaded from the ledger, as the daemon does at start or on SIGHUP."""

@@ -243,7 +243,7 @@ def test_personal_bests_wait_for_14_days_and_come_at_most_once_a_week(tmp_path: 
         sim.win("med", local(day(n), 7), 10 + n)  # every session is the longest yet
     bests = sim.moments("personal_best")
     assert bests, "a best is told once there are 14 days of history"
-    days = [sim.coach.today(m.at) for m in bests]
+    days = [sim.coach.schedule.today(m.at) for m in bests]
     assert days[0] >= day(13)  # the 14th day of history at the earliest
     assert all((b - a).days >= 7 for a, b in itertools.pairwise(days))
     assert len(bests) == len({m.dedupe_key for m in bests})
@@ -363,7 +363,7 @@ def test_at_most_one_setback_per_goal_in_seven_days(tmp_path: Path) -> None:
             sim.win("code", local(day(n), 12))
     sim.advance(local(day(16), 12))
     told = told_setbacks(sim)
-    assert [sim.coach.today(m.due_at) for m in told] == [day(6), day(15)]
+    assert [sim.coach.schedule.today(m.due_at) for m in told] == [day(6), day(15)]
     deferred = [m for m in setbacks_of(sim) if m.group == "deferred"]
     assert [m.dedupe_key for m in deferred] == [f"setback:code:{day(9)}"]
     assert sim.outbox_count(deferred[0]) == 0  # held back, not sent
@@ -391,7 +391,7 @@ def test_two_goals_missing_the_same_day_make_one_setback(tmp_path: Path) -> None
         sim.win("b", local(day(n), 13))
     sim.advance(local(day(7), 12))
     told = told_setbacks(sim)
-    days = [sim.coach.today(m.due_at) for m in told]
+    days = [sim.coach.schedule.today(m.due_at) for m in told]
     assert len(days) == len(set(days)), [(m.dedupe_key, m.due_at) for m in told]
 
 
@@ -404,7 +404,7 @@ def test_setbacks_wait_for_the_end_of_quiet_hours(tmp_path: Path) -> None:
     (setback,) = told_setbacks(sim)
     assert setback.at == local(day(6), 4)
     assert setback.due_at == local(day(6), 8, 30)
-    assert not hours.contains(sim.coach.told_at(setback.due_at).astimezone(BERLIN))
+    assert not hours.contains(sim.coach.schedule.told_at(setback.due_at).astimezone(BERLIN))
 
 
 def test_setbacks_need_three_celebrations_since_the_last_one(tmp_path: Path) -> None:
@@ -432,7 +432,7 @@ def test_never_miss_twice_comes_on_the_second_day_of_a_gap(tmp_path: Path) -> No
     sim.advance(local(day(5), 23))  # all through the first day of the gap: nothing
     assert not setbacks_of(sim)
     sim.advance(local(day(7), 12))
-    kinds = [(m.kind, sim.coach.today(m.at)) for m in setbacks_of(sim)]
+    kinds = [(m.kind, sim.coach.schedule.today(m.at)) for m in setbacks_of(sim)]
     assert kinds[0] == ("never_miss_twice", day(6))
     (note,) = [m for m in told_setbacks(sim) if m.kind == "never_miss_twice"]
     assert note.dedupe_key == f"nmt:code:{day(5)}"
@@ -477,7 +477,9 @@ def test_daily_digest_at_digest_at_on_days_with_wins(tmp_path: Path) -> None:
     sim = run_digest_week(tmp_path, "daily")
     digests = [m for m in sim.moments() if m.category == "digest"]
     assert {m.kind for m in digests} == {"digest"}
-    assert [sim.coach.today(m.at) for m in digests] == [day(n) for n in range(14) if n != 9]
+    assert [sim.coach.schedule.today(m.at) for m in digests] == [
+        day(n) for n in range(14) if n != 9
+    ]
     assert all(m.at.astimezone(BERLIN).time() == time(20, 30) for m in digests)
     assert all(sim.outbox_count(m) == 1 for m in digests)
 
@@ -499,7 +501,7 @@ def test_digest_modes(tmp_path: Path, mode: str, kinds: dict[str, int]) -> None:
     assert counts == kinds
     for m in digests:
         if m.kind == "weekly_digest":
-            assert sim.coach.today(m.at).weekday() == 6
+            assert sim.coach.schedule.today(m.at).weekday() == 6
 
 
 def test_a_weekly_digest_tells_the_week(tmp_path: Path) -> None:
@@ -773,7 +775,7 @@ def test_replay_of_a_history(tmp_path: Path) -> None:
     replayed = {(t.moment.dedupe_key, t.moment.title, t.moment.message) for t in first}
     assert replayed == live
     window = replay(history.ledger, coach_for([goal]), [], start=day(10), end=day(20))
-    assert {coach.today(t.at) for t in window} <= {day(n) for n in range(10, 21)}
+    assert {coach.schedule.today(t.at) for t in window} <= {day(n) for n in range(10, 21)}
 
 
 def test_a_scan_with_rest_days_counts_its_wins_once(tmp_path: Path) -> None:
@@ -809,7 +811,7 @@ def test_the_next_tick_is_always_ahead(zone: object, starts: time) -> None:
     for first in (date(2024, 3, 9), date(2024, 3, 30), date(2024, 10, 26), date(2024, 11, 2)):
         t = datetime.combine(first, time(0), tzinfo=UTC)
         while t < datetime.combine(first + timedelta(days=3), time(0), tzinfo=UTC):
-            assert coach.next_clock(t) > t, (t, t.astimezone(zone))  # type: ignore[arg-type]
+            assert coach.schedule.next_clock(t) > t, (t, t.astimezone(zone))  # type: ignore[arg-type]
             t += timedelta(minutes=5)
 
 
@@ -822,17 +824,17 @@ def test_days_end_at_day_starts_at_across_clock_changes(
 ) -> None:
     coach = coach_for([day_goal()], zone=zone, day_starts_at=starts)  # type: ignore[arg-type]
     for d in (changes - timedelta(1), changes, changes + timedelta(1)):
-        end = coach.day_end(d).astimezone(UTC)
-        assert coach.today(end) == d + timedelta(1)
-        assert coach.today(end - timedelta(seconds=1)) == d
+        end = coach.schedule.day_end(d).astimezone(UTC)
+        assert coach.schedule.today(end) == d + timedelta(1)
+        assert coach.schedule.today(end - timedelta(seconds=1)) == d
         assert end.astimezone(zone).time() == starts  # type: ignore[arg-type]
 
 
 @pytest.mark.xfail(strict=True, reason="day_starts_at inside a DST gap: the day ends 30 min late")
 def test_a_day_starting_inside_the_spring_gap_ends_when_the_clocks_jump() -> None:
     coach = coach_for([day_goal()], zone=NEW_YORK, day_starts_at=time(2, 30))
-    end = coach.day_end(date(2024, 3, 9)).astimezone(UTC)  # no 02:30 on 10 March
-    assert coach.today(end - timedelta(seconds=1)) == date(2024, 3, 9)
+    end = coach.schedule.day_end(date(2024, 3, 9)).astimezone(UTC)  # no 02:30 on 10 March
+    assert coach.schedule.today(end - timedelta(seconds=1)) == date(2024, 3, 9)
 
 
 @pytest.mark.xfail(strict=True, reason="local_day goes back a day in the repeated hour")
@@ -840,7 +842,7 @@ def test_local_days_never_go_back_in_the_repeated_hour() -> None:
     coach = coach_for([day_goal()], zone=NEW_YORK, day_starts_at=time(1, 30))
     first = datetime(2024, 11, 3, 5, 40, tzinfo=UTC)  # 01:40 EDT: the new day has begun
     second = datetime(2024, 11, 3, 6, 10, tzinfo=UTC)  # 01:10 EST, half an hour later
-    assert coach.today(second) >= coach.today(first)
+    assert coach.schedule.today(second) >= coach.schedule.today(first)
 
 
 def test_a_win_found_after_a_restart_is_no_setback(tmp_path: Path) -> None:

@@ -259,16 +259,16 @@ def check_setbacks(history: History, coach: Coach, moments: list[Moment]) -> Non
     if history.quiet_hours:  # nothing but celebrations (held by the deliverer) is due in them
         for m in moments:
             if m.group is None:
-                at = coach.told_at(m.due_at).astimezone(history.zone)
+                at = coach.schedule.told_at(m.due_at).astimezone(history.zone)
                 assert not history.quiet_hours.contains(at), m
     told = [m for m in moments if m.category == "setback" and m.group != "deferred"]
     for m in told:
-        at = coach.told_at(m.due_at)
+        at = coach.schedule.told_at(m.due_at)
         assert at >= m.due_at >= m.at - timedelta(seconds=1)
         if history.quiet_hours:
             assert not history.quiet_hours.contains(at.astimezone(history.zone)), m
     for a, b in itertools.pairwise(told):
-        gap = coach.today(b.due_at) - coach.today(a.due_at)
+        gap = coach.schedule.today(b.due_at) - coach.schedule.today(a.due_at)
         assert gap.days >= 2, ("two setbacks on days running", a.dedupe_key, b.dedupe_key)
         between = [m for m in moments if m.category == "celebration" and a.id < m.id < b.id]  # type: ignore[operator]
         assert len(between) >= 3, (a.dedupe_key, b.dedupe_key)
@@ -297,10 +297,10 @@ def check_days(history: History, coach: Coach, sim: Sim) -> None:
     for m in sim.moments():
         if m.kind in ("setback", "never_miss_twice"):
             closed = date.fromisoformat(m.dedupe_key.rsplit(":", 1)[1])
-            assert coach.today(m.at) == closed + timedelta(1), m
-            assert coach.today(m.at - timedelta(seconds=1)) == closed, m
+            assert coach.schedule.today(m.at) == closed + timedelta(1), m
+            assert coach.schedule.today(m.at - timedelta(seconds=1)) == closed, m
         if m.kind in ("digest", "weekly_digest"):
-            day = coach.today(m.at)
+            day = coach.schedule.today(m.at)
             assert m.at.astimezone(history.zone).time() == time(20, 30), m
             first = week_start(day) if m.kind == "weekly_digest" else day
             count = sum(1 for w in wins if first <= w.day <= day and w.occurred_at < m.at)
@@ -354,7 +354,12 @@ def test_replay_tells_what_the_live_run_told(history: History) -> None:
     # A celebration's due time depends on the outbox (a burst waits for its first message),
     # which the replay does not keep; everything else is told at the same time.
     live = {
-        (m.dedupe_key, m.title, m.message, None if m.group else sim.coach.told_at(m.due_at))
+        (
+            m.dedupe_key,
+            m.title,
+            m.message,
+            None if m.group else sim.coach.schedule.told_at(m.due_at),
+        )
         for m in sim.moments()
         if m.group != "deferred"
     }

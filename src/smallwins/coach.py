@@ -8,10 +8,9 @@ transaction as the wins (or the clock tick) that caused it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from smallwins.celebration import (
@@ -26,18 +25,18 @@ from smallwins.goal import Goal
 from smallwins.ledger import LedgerView, StoredWin
 from smallwins.moment import Moment
 from smallwins.progress import DayClose, Progress, Tracker, WeekClose, week_start
-from smallwins.rules import DayEvent, DigestEvent, Rule, Tell, WeekEvent, WinEvent
+from smallwins.rules import DayEvent, DigestEvent, Rule, WeekEvent, WinEvent
 from smallwins.schedule import Schedule
 from smallwins.source import Source
+from smallwins.voice import Voice, call_rule
 from smallwins.wording import Templates
 
 log = logging.getLogger("smallwins.coach")
 
-SETBACK_GAP = timedelta(days=7)
-CELEBRATIONS_BEFORE_SETBACK = 3
 
+class Coach:
+    """Runs the rules over wins and the clock, keeping one tracker per goal."""
 
-class Coach(Schedule):
     def __init__(
         self,
         goals: Sequence[Goal],
@@ -51,16 +50,14 @@ class Coach(Schedule):
         digest_at: time = time(20, 30),
         private_sources: Iterable[str] = (),
     ) -> None:
-        super().__init__(zone, day_starts_at, quiet_hours, digest, digest_at)
+        self.schedule = Schedule(zone, day_starts_at, quiet_hours, digest, digest_at)
         self.goals = list(goals)
         self.rules = list(rules)
         self.templates = templates
+        self.voice = Voice(templates, self.schedule)
         self.trackers: dict[str, Tracker] = {}
         self._private_sources: set[str] = {s for g in self.goals if g.private for s in g.sources}
         self._private_sources.update(private_sources)
-        # The moments made in the current transaction: not in the ledger yet, but they count
-        # for dedupe, cooldowns, the setback budget and "never the same words twice".
-        self._batch: list[Moment] = []
         # What the days (and week) that ended last did, closed quietly by ``load``: the next
         # tick speaks them (their keys keep them from being told twice).
         self._unspoken: dict[str, tuple[list[DayClose], list[WeekClose]]] = {}
@@ -75,7 +72,7 @@ class Coach(Schedule):
         self._unspoken = {}
         for goal in self.goals:
             self.trackers[goal.name] = self._rebuild(
-                ledger, goal, self.today(now), speak_later=True
+                ledger, goal, self.schedule.today(now), speak_later=True
             )
 
     def _rebuild(
@@ -87,24 +84,9 @@ class Coach(Schedule):
         without: Sequence[int] = (),
         speak_later: bool = False,
     ) -> Tracker:
-        """A goal's tracker from the ledger, without the wins whose ids are in ``without``."""
-        tracker = Tracker(goal)
-        tracker.rest = {rest.day for _, rest in ledger.rest_days(sources=goal.sources)}
-        if goal.tags:
-            for mark in ledger.win_marks(goal.sources, excluding=without):
-                if goal.counts(mark.source, mark.kind, mark.tags):
-                    tracker.add_day(mark.day, 1, mark.value, mark.value)
-        else:
-            for total in ledger.day_totals(goal.sources, excluding=without):
-                if not goal.kinds or total.kind in goal.kinds:
-                    tracker.add_day(total.day, total.count, total.total, total.largest)
-        last = ledger.wins(sources=goal.sources, limit=20, newest_first=True, excluding=without)
-        for win in last:
-            if goal.counts(win.source, win.kind, win.tags):
-                tracker.last_win_at = win.occurred_at
-                tracker.last_win_title, tracker.last_win_value = win.title, win.value
-                tracker.last_win_day = win.day
-                break
+        """A goal's tracker from the ledger, without the wins whose ids are in ``without``,
+        closed through yesterday."""
+        tracker = tracker_from(ledger, goal, without=without)
         days, weeks = tracker.close_through(today - timedelta(days=1))
         if speak_later:
             self._unspoken[goal.name] = (days[-1:], weeks[-1:])
@@ -127,8 +109,8 @@ class Coach(Schedule):
         """The moments a scan's new wins make (DESIGN section 7): history becomes at most one
         summary, each live win a celebration (a burst of them one message), and the rules
         have their say."""
-        today = self.today(now)
-        self._batch = []
+        today = self.schedule.today(now)
+        self.voice.begin()
         if scan.first_scan:
             live, history = [], new
         else:
@@ -202,7 +184,7 @@ class Coach(Schedule):
             tracker = self.trackers.setdefault(goal.name, Tracker(goal))
             if goal.name in before_late:
                 prior, before_late[goal.name] = before_late[goal.name], None
-                today = self.today(now)
+                today = self.schedule.today(now)
                 after = tracker.snapshot(today)
                 before = prior.snapshot(today) if prior else after
                 gap = prior.gap_before(win.day) if prior else 0
@@ -229,8 +211,10 @@ class Coach(Schedule):
                 first_today=first_today,
             )
             for rule_name, rule in self.rules:
-                tells = self._call(rule_name, rule.on_win, event)
-                moments.extend(self._moments(ledger, tells, now, goal=goal.name, source=win.source))
+                tells = call_rule(rule_name, rule.on_win, event)
+                moments.extend(
+                    self.voice.moments(ledger, tells, now, goal=goal.name, source=win.source)
+                )
         celebration = celebration_moment(
             ledger,
             scan,
@@ -240,17 +224,17 @@ class Coach(Schedule):
             due=due,
             now=now,
             group=group,
-            last_words=self._last_words(ledger, "celebration"),
+            last_words=self.voice.last_words(ledger, "celebration"),
         )
-        self._batch.append(celebration)
+        self.voice.said(celebration)
         return [celebration, *moments]
 
     # -- the clock ------------------------------------------------------------------------
 
     def on_clock(self, ledger: LedgerView, now: datetime) -> list[Moment]:
         """Close the days (and weeks) that have ended; tell the digest when it is time."""
-        today = self.today(now)
-        self._batch = []
+        today = self.schedule.today(now)
+        self.voice.begin()
         moments: list[Moment] = []
         for goal in self.goals:
             tracker = self.trackers.setdefault(goal.name, Tracker(goal))
@@ -260,25 +244,25 @@ class Coach(Schedule):
             # Only the newest closes speak: a daemon waking after a week away does not
             # replay seven days of notes.
             for close in days[-1:]:
-                moment_time = max(now, self.day_end(close.day))
+                moment_time = max(now, self.schedule.day_end(close.day))
                 snapshot = self._private(tracker.snapshot(today))
                 event = DayEvent(goal, close, snapshot, moment_time)
                 for rule_name, rule in self.rules:
-                    tells = self._call(rule_name, rule.on_day_end, event)
-                    moments.extend(self._moments(ledger, tells, moment_time, goal=goal.name))
+                    tells = call_rule(rule_name, rule.on_day_end, event)
+                    moments.extend(self.voice.moments(ledger, tells, moment_time, goal=goal.name))
             for week in weeks[-1:]:
                 snapshot = self._private(tracker.snapshot(today))
                 event_week = WeekEvent(goal, week, snapshot, now)
                 for rule_name, rule in self.rules:
-                    tells = self._call(rule_name, rule.on_week_end, event_week)
-                    moments.extend(self._moments(ledger, tells, now, goal=goal.name))
-        digest_at = self.digest_time(today)
+                    tells = call_rule(rule_name, rule.on_week_end, event_week)
+                    moments.extend(self.voice.moments(ledger, tells, now, goal=goal.name))
+        digest_at = self.schedule.digest_time(today)
         if digest_at is not None and now >= digest_at:
             moments.extend(self._digest(ledger, today, now))
         return moments
 
     def _digest(self, ledger: LedgerView, day: date, now: datetime) -> list[Moment]:
-        weekly = day.weekday() == 6 and self.digest in ("weekly", "both")
+        weekly = day.weekday() == 6 and self.schedule.digest in ("weekly", "both")
         notes = tuple(ledger.held_back(ledger.last_digest_at()))
         # The weekly digest tells the week's wins, the daily one the day's.
         first = week_start(day) if weekly else day
@@ -294,105 +278,36 @@ class Coach(Schedule):
         event = DigestEvent(day, weekly, goals, wins, notes, now)
         moments: list[Moment] = []
         for rule_name, rule in self.rules:
-            tells = self._call(rule_name, rule.on_digest, event)
-            moments.extend(self._moments(ledger, tells, now))
+            tells = call_rule(rule_name, rule.on_digest, event)
+            moments.extend(self.voice.moments(ledger, tells, now))
         return moments
-
-    # -- turning tells into moments -------------------------------------------------------
-
-    def _call(
-        self, rule_name: str, method: Callable[[Any], Iterable[Tell]], event: Any
-    ) -> list[Tell]:
-        try:
-            tells = list(method(event) or ())
-        except Exception as exc:  # a rule is plugin code: one broken rule silences only itself
-            log.warning("rule %s raised %r; skipped", rule_name, exc)
-            log.debug("rule %s traceback", rule_name, exc_info=exc)
-            return []
-        good = [t for t in tells if isinstance(t, Tell) and t.key and t.kind]
-        if len(good) != len(tells):
-            log.warning("rule %s returned something that is not a Tell; skipped", rule_name)
-        return good
-
-    def _moments(
-        self,
-        ledger: LedgerView,
-        tells: Iterable[Tell],
-        now: datetime,
-        *,
-        goal: str | None = None,
-        source: str | None = None,
-    ) -> list[Moment]:
-        moments = []
-        for tell in tells:
-            key = tell.key
-            if any(m.dedupe_key == key for m in self._batch) or ledger.moment_told(key):
-                continue
-            if tell.cooldown_days and self._cooling(ledger, tell, goal, now):
-                continue
-            text = self.templates.render(
-                tell.kind, key, tell.values, avoid=self._last_words(ledger, tell.kind)
-            ) or (tell.title, tell.body)
-            if not text[0] or not text[1]:
-                log.warning("nothing to say for a %s moment (no template); skipped", tell.kind)
-                continue
-            due = self.told_at(now)
-            moment = Moment(
-                kind=tell.kind,
-                dedupe_key=key,
-                title=text[0],
-                message=text[1],
-                at=now,
-                due_at=due,
-                category=tell.category,
-                source=source,
-                goal=goal,
-                payload={k: _plain(v) for k, v in tell.values.items()},
-            )
-            if tell.category == "setback" and not self._setback_allowed(ledger, goal, due):
-                moment.group, moment.deliver = "deferred", False
-            moments.append(moment)
-            self._batch.append(moment)
-        return moments
-
-    def _cooling(self, ledger: LedgerView, tell: Tell, goal: str | None, now: datetime) -> bool:
-        """Whether a moment of the tell's kind about ``goal`` was made within its cooldown."""
-        if any(m.kind == tell.kind and m.goal == goal for m in self._batch):
-            return True
-        last = ledger.last_told_at(tell.kind, goal)
-        return last is not None and last > now - timedelta(days=tell.cooldown_days)
-
-    def _last_words(self, ledger: LedgerView, kind: str) -> tuple[str, str] | None:
-        """The words of the last moment of ``kind`` told (this transaction's first); held-back
-        setbacks are not told, so they do not count."""
-        for moment in reversed(self._batch):
-            if moment.kind == kind and moment.group != "deferred":
-                return moment.title, moment.message
-        return ledger.last_words(kind)
-
-    def _setback_allowed(self, ledger: LedgerView, goal: str | None, due: datetime) -> bool:
-        """Setbacks are rare: one per goal per 7 days, never on two days running, and only
-        after three celebrations since the last one. The others fold into the next digest."""
-        if any(m.category == "setback" and m.deliver for m in self._batch):
-            return False  # one in this transaction already: the same day, maybe the same goal
-        last_goal = ledger.last_setback(goal)
-        if last_goal is not None and due - last_goal < SETBACK_GAP:
-            return False
-        last_any = ledger.last_setback_any()
-        if last_any is not None and (self.today(due) - self.today(last_any.due_at)).days <= 1:
-            return False
-        since = last_any.created_at if last_any is not None else None
-        return ledger.count_celebrations(since) >= CELEBRATIONS_BEFORE_SETBACK
 
     def _private(self, progress: Progress) -> Progress:
         """A private goal's progress without titles: rules cannot leak what they never see."""
         return replace(progress, last_win_title=None) if progress.goal.private else progress
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
+def tracker_from(ledger: LedgerView, goal: Goal, *, without: Sequence[int] = ()) -> Tracker:
+    """A goal's tracker with every day of its history from the ledger, but the wins whose ids
+    are in ``without``."""
+    tracker = Tracker(goal)
+    tracker.rest = {rest.day for _, rest in ledger.rest_days(sources=goal.sources)}
+    if goal.tags:
+        for mark in ledger.win_marks(goal.sources, excluding=without):
+            if goal.counts(mark.source, mark.kind, mark.tags):
+                tracker.add_day(mark.day, 1, mark.value, mark.value)
+    else:
+        for total in ledger.day_totals(goal.sources, excluding=without):
+            if not goal.kinds or total.kind in goal.kinds:
+                tracker.add_day(total.day, total.count, total.total, total.largest)
+    last = ledger.wins(sources=goal.sources, limit=20, newest_first=True, excluding=without)
+    for win in last:
+        if goal.counts(win.source, win.kind, win.tags):
+            tracker.last_win_at = win.occurred_at
+            tracker.last_win_title, tracker.last_win_value = win.title, win.value
+            tracker.last_win_day = win.day
+            break
+    return tracker
 
 
 def build_goals(settings: Settings, sources: Sequence[Source]) -> list[Goal]:

@@ -134,7 +134,7 @@ class Daemon:
 
     async def _clock_loop(self) -> None:
         while not self._stopping.is_set():
-            wake = self.coach.next_clock(now_utc())
+            wake = self.coach.schedule.next_clock(now_utc())
             delay = max(0.0, (wake - now_utc()).total_seconds())
             try:
                 await asyncio.wait_for(self._stopping.wait(), delay)

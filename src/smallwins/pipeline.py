@@ -42,8 +42,8 @@ class Pipeline:
         return ScanContext(
             source=source.name,
             cursor=self.ledger.cursor(source.name),
-            timezone=self.coach.zone,
-            day_starts_at=self.coach.day_starts_at,
+            timezone=self.coach.schedule.zone,
+            day_starts_at=self.coach.schedule.day_starts_at,
             log=log or logging.getLogger(f"smallwins.source.{source.name}"),
         )
 
@@ -92,8 +92,8 @@ class Pipeline:
             detector,
             wins,
             cursor,
-            zone=coach.zone,
-            day_starts_at=coach.day_starts_at,
+            zone=coach.schedule.zone,
+            day_starts_at=coach.schedule.day_starts_at,
             moments_for=lambda view, new: coach.on_scan(
                 view, scan, new, now=now, coalesce=coalesce
             ),

@@ -70,8 +70,8 @@ def replay(
             "",
             [],
             None,
-            zone=coach.zone,
-            day_starts_at=coach.day_starts_at,
+            zone=coach.schedule.zone,
+            day_starts_at=coach.schedule.day_starts_at,
             save_cursor=False,
             rest_days=days,
         )
@@ -81,28 +81,30 @@ def replay(
 
     def tick_until(moment: datetime) -> None:
         nonlocal clock
-        while clock is not None and (tick := coach.next_clock(clock)) <= moment:
+        while clock is not None and (tick := coach.schedule.next_clock(clock)) <= moment:
             pipeline.tick(tick)
             clock = tick
 
     for win in wins:
-        if end is not None and coach.today(win.occurred_at) > end:
+        if end is not None and coach.schedule.today(win.occurred_at) > end:
             break
         tick_until(win.occurred_at)
         scan = _scan_info(win, by_name)
         pipeline.record_wins(scan, win.detector, [_as_win(win)], now=win.occurred_at)
         clock = max(clock, win.occurred_at) if clock else win.occurred_at
     if clock is not None:
-        last_day = end or coach.today(clock)
-        tick_until(coach.day_end(last_day) + timedelta(seconds=1))
+        last_day = end or coach.schedule.today(clock)
+        tick_until(coach.schedule.day_end(last_day) + timedelta(seconds=1))
     # Setbacks held back by their budget are not told: they fold into the next digest.
-    told = [Told(coach.told_at(m.due_at), m) for m in memory.moments() if m.group != "deferred"]
+    told = [
+        Told(coach.schedule.told_at(m.due_at), m) for m in memory.moments() if m.group != "deferred"
+    ]
     memory.close()
     return [
         t
         for t in sorted(told, key=lambda t: (t.at, t.moment.id or 0))
-        if (start is None or coach.today(t.at) >= start)
-        and (end is None or coach.today(t.at) <= end)
+        if (start is None or coach.schedule.today(t.at) >= start)
+        and (end is None or coach.schedule.today(t.at) <= end)
     ]
 
 

@@ -52,7 +52,7 @@ class GoalStats:
 def gather(coach: Coach, ledger: Ledger, now: datetime) -> list[GoalStats]:
     """Every goal's stats at ``now``, from the trackers the coach builds from ``ledger``."""
     ledger.read(lambda view: coach.load(view, now))
-    today = coach.today(now)
+    today = coach.schedule.today(now)
     return [goal_stats(coach.trackers[goal.name], today) for goal in coach.goals]
 
 
