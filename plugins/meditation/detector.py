@@ -13,9 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import re
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -32,7 +30,8 @@ from .detect import (
     known_formats,
 )
 from .options import MeditationOptions
-from .session import Broken, Item, Reading, Session, Unreadable
+from .session import Item, Reading, Unreadable
+from .wins import Scan, outcome_of
 
 CURSOR_VERSION = 1
 # A file changed this recently may still be being written. If no line end follows its last
@@ -40,17 +39,12 @@ CURSOR_VERSION = 1
 # file read again once it has been still this long.
 SETTLE_SECONDS = 2.0
 MAX_PROBLEMS_PER_FILE = 20
-# What of a note (or a preset, a track title) is kept in a win's details: the ledger is no
-# place for a runaway field.
-MAX_NOTE = 1000
-MAX_EXTRA = 200
 # In a folder: the names an export can have. Others (photos, .DS_Store, a download still
 # in progress, an editor's swap file) are never opened.
 EXPORT_SUFFIXES = frozenset(
     {"", ".csv", ".tsv", ".txt", ".xml", ".zip", ".json", ".jsonl", ".ndjson"}
 )
 TEMPORARY_SUFFIXES = (".tmp", ".temp", ".part", ".partial", ".crdownload", ".download", ".swp", "~")
-_SLUG = re.compile(r"[\W_]+")
 
 
 def _tilde(path: Path | str) -> str:
@@ -61,10 +55,6 @@ def _tilde(path: Path | str) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _slug(text: str) -> str:
-    return _SLUG.sub("-", text.lower()).strip("-")
-
-
 def _export_name(name: str) -> bool:
     lower = name.lower()
     return (
@@ -78,32 +68,6 @@ def _real(path: Path) -> Path:
     """``path`` with its folder's symlinks resolved but not the file's own name: the watcher
     reports files under the resolved folder it watches."""
     return Path(os.path.realpath(path.parent)) / path.name
-
-
-def _minutes_text(minutes: float) -> str:
-    if minutes < 1:
-        return f"{minutes:.1f}"
-    return str(int(minutes + 0.5))
-
-
-@dataclass(slots=True)
-class _Scan:
-    """What one scan carries from file to file."""
-
-    context: ScanContext
-    now: datetime
-    reading: Reading
-    files: dict[str, Any]
-    latest: dict[str, datetime]
-    latest_after: dict[str, datetime]
-    single: bool = False
-    files_after: dict[str, Any] = field(default_factory=dict)
-    seen: set[str] = field(default_factory=set)
-    deferred: bool = False
-
-    def threshold(self, app: str) -> datetime | None:
-        """Sessions of ``app`` after this are news; None: nothing seen yet, all is history."""
-        return self.latest.get(app) or (max(self.latest.values()) if self.latest else None)
 
 
 class MeditationDetector(Detector):
@@ -158,7 +122,7 @@ class MeditationDetector(Detector):
         files, latest = _load_cursor(context.cursor, self._fingerprint())
         zone = ZoneInfo(self.options.timezone) if self.options.timezone else context.timezone
         reading = Reading(zone, self.options.columns)
-        scan = _Scan(context, context.now(), reading, files, latest, latest_after=dict(latest))
+        scan = Scan(context, context.now(), reading, files, latest, latest_after=dict(latest))
         if self.target.is_dir():
             paths = self._folder_files(context)
         elif self.target.exists():
@@ -215,7 +179,7 @@ class MeditationDetector(Detector):
                 found.append(Path(entry.path))
         return found
 
-    def _scan_file(self, scan: _Scan, path: Path) -> Iterator[Win]:
+    def _scan_file(self, scan: Scan, path: Path) -> Iterator[Win]:
         key = str(path)
         try:
             with open(path, "rb") as stream:
@@ -269,13 +233,13 @@ class MeditationDetector(Detector):
         else:
             self._settle_later(scan, key, stat.st_mtime)
 
-    def _settle_later(self, scan: _Scan, key: str, mtime: float) -> None:
+    def _settle_later(self, scan: Scan, key: str, mtime: float) -> None:
         scan.deferred = True
         if key in scan.files:
             scan.files_after[key] = scan.files[key]
         scan.context.scan_again_at(datetime.fromtimestamp(mtime + SETTLE_SECONDS + 0.1, UTC))
 
-    def _unusable(self, scan: _Scan, path: Path, why: str) -> None:
+    def _unusable(self, scan: Scan, path: Path, why: str) -> None:
         """A whole file that cannot be read: the source's error when it is the only file, a
         problem beside the other files' sessions in a folder."""
         if scan.single:
@@ -283,7 +247,7 @@ class MeditationDetector(Detector):
         scan.context.report_problem(why, path=_tilde(path))
 
     def _read(
-        self, scan: _Scan, path: Path, fmt: Format, stream: IO[bytes], hold_tail: bool
+        self, scan: Scan, path: Path, fmt: Format, stream: IO[bytes], hold_tail: bool
     ) -> Generator[Win, None, bool]:
         """Yield the file's wins; return False when its last record was held back."""
         shown = _tilde(path)
@@ -291,7 +255,7 @@ class MeditationDetector(Detector):
 
         def take(item: Item) -> Win | None:
             nonlocal problems
-            outcome = self._take(scan, shown, fmt, item)
+            outcome = outcome_of(self.options, scan, shown, fmt, item)
             if not isinstance(outcome, str):
                 return outcome
             if problems < MAX_PROBLEMS_PER_FILE:
@@ -318,70 +282,6 @@ class MeditationDetector(Detector):
                 f"{problems - MAX_PROBLEMS_PER_FILE} more broken records skipped", path=shown
             )
         return True
-
-    def _take(self, scan: _Scan, shown: str, fmt: Format, item: Item) -> Win | str | None:
-        """``item``'s win if it counts and is new in this scan, or why it is skipped."""
-        if isinstance(item, Broken):
-            return item.message
-        try:
-            win = self._win(scan, shown, fmt, item)
-        except (ValueError, OverflowError) as exc:
-            return str(exc)
-        if win is None or win.key in scan.seen:
-            return None
-        scan.seen.add(win.key)
-        return win
-
-    def _win(self, scan: _Scan, shown: str, fmt: Format, session: Session) -> Win | None:
-        options = self.options
-        activity = session.activity
-        minutes = session.seconds / 60
-        if options.activities and activity not in options.activities:
-            return None
-        if session.seconds <= 0 or minutes < options.min_minutes:
-            return None
-        start = session.start.astimezone(UTC)
-        if not 1900 <= start.year <= 2200:
-            raise ValueError(f"a session in the year {start.year} is out of range")
-        app = _slug(session.app) or fmt.name
-        threshold = scan.threshold(app)
-        news = threshold is not None and start > threshold and not scan.context.first_scan
-        newest = min(start, scan.now)
-        if app not in scan.latest_after or scan.latest_after[app] < newest:
-            scan.latest_after[app] = newest
-        capped = minutes > options.max_minutes
-        value = round(min(minutes, options.max_minutes), 2)
-        label = activity.replace("-", " ")
-        details: dict[str, Any] = {
-            "app": session.app or fmt.label,
-            "format": fmt.name,
-            "activity": activity,
-            "duration_seconds": round(session.seconds, 3),
-            "file": shown,
-            "line": session.line,
-        }
-        for name, extra in session.extra.items():
-            details[name] = extra[:MAX_EXTRA] if isinstance(extra, str) else extra
-        if session.app:
-            details["place"] = session.app
-        if session.note:
-            details["note"] = session.note[:MAX_NOTE]
-        if capped:
-            details.update(
-                capped=True, raw_minutes=round(minutes, 2), capped_at=options.max_minutes
-            )
-        return Win(
-            # Not the duration: a timer left running and fixed in the app must not count twice.
-            key=f"{start:%Y-%m-%dT%H:%M:%SZ}/{activity}",
-            title=f"{_minutes_text(value)} min {label}" + (" (capped)" if capped else ""),
-            occurred_at=session.start,
-            kind=activity,
-            value=value,
-            unit="min",
-            tags=(app, activity),
-            details=details,
-            history=not news,
-        )
 
 
 def _load_cursor(

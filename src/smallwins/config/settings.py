@@ -1,11 +1,10 @@
-"""The configuration: TOML read with pydantic-settings, environment overrides, clear errors."""
+"""The configuration's keys: every table and value, with their defaults and checks."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
-import tomllib
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -16,7 +15,6 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -24,11 +22,9 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
-    SettingsError,
     TomlConfigSettingsSource,
 )
 
-from smallwins.errors import ConfigError
 from smallwins.goal import GoalSettings
 from smallwins.ledger.url import check_url, sqlite_url
 
@@ -284,132 +280,3 @@ def system_timezone() -> ZoneInfo:
             except (ZoneInfoNotFoundError, ValueError):
                 continue
     return ZoneInfo("UTC")
-
-
-class Config:
-    """Settings read from one file (which may not exist) plus where each key came from."""
-
-    def __init__(self, settings: Settings, path: Path, text: str | None) -> None:
-        self.settings = settings
-        self.path = path
-        self.text = text
-
-    @property
-    def exists(self) -> bool:
-        return self.text is not None
-
-    def error(self, loc: tuple[str | int, ...], message: str) -> ConfigError:
-        """A ConfigError naming the file, the line and the key."""
-        return ConfigError(_where(self.path, self.text, loc) + message)
-
-
-def _where(path: Path, text: str | None, loc: tuple[str | int, ...]) -> str:
-    key = ".".join(str(part) for part in loc if isinstance(part, str))
-    names = [str(p) for p in loc if isinstance(p, str)]
-    for depth in range(len(names), 0, -1):
-        env = "SMALLWINS_" + "__".join(n.upper() for n in names[:depth])
-        if env in os.environ:  # the environment overrides the file: blame the variable
-            return f"${env}: {key}: "
-    line = find_line(text or "", loc) if text is not None else None
-    if line is not None:
-        return f"{path}:{line}: {key}: " if key else f"{path}:{line}: "
-    if key and text is not None:
-        env = "SMALLWINS_" + "__".join(str(p).upper() for p in loc if isinstance(p, str))
-        return f"{path}: {key} (or ${env}): "
-    return f"{path}: {key}: " if key else f"{path}: "
-
-
-def _table_path(header: str) -> list[str]:
-    return [part.strip().strip("\"'") for part in header.split(".")]
-
-
-def find_line(text: str, loc: tuple[str | int, ...]) -> int | None:
-    """The 1-based line where the key at ``loc`` is set, or its table starts."""
-    want = [str(part) for part in loc if isinstance(part, str)]
-    table: list[str] = []
-    best: tuple[int, int] | None = None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        header = re.fullmatch(r"\[\[?([^\]]+)\]\]?(\s*#.*)?", line)
-        if header:
-            table = _table_path(header[1])
-            path = table
-        else:
-            match = re.match(r"([A-Za-z0-9_\-\".' ]+?)\s*=", line)
-            if not match:
-                continue
-            path = table + _table_path(match[1])
-        depth = 0
-        while depth < min(len(path), len(want)) and path[depth] == want[depth]:
-            depth += 1
-        if depth == len(path) and depth > 0 and (best is None or depth > best[0]):
-            best = (depth, number)
-    return best[1] if best else None
-
-
-def _toml_error(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
-    """``file:line: what``; tomllib only puts the line in its message text."""
-    message = str(exc)
-    match = re.search(r"\s*\(at line (\d+), column \d+\)$", message)
-    if match:
-        line = int(match[1])
-        message = message[: match.start()]
-    else:
-        line = max(1, len(text.splitlines()))
-        message = re.sub(r"\s*\(at end of document\)$", " at the end of the file", message)
-    return f"{path}:{line}: TOML syntax error: {message}"
-
-
-def load_config(path: Path) -> Config:
-    """Read and validate the config at ``path``; a missing file gives the defaults.
-
-    Raises ConfigError with the file, the line and the key, and a hint.
-    """
-    text: str | None
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        text = None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the config: {exc.strerror}") from None
-    else:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ConfigError(f"{path}: the config is not UTF-8 text ({exc.reason})") from None
-        try:
-            tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(
-                _toml_error(path, text, exc)
-                + "\nFix that line; `smallwins check-config` checks the file again."
-            ) from None
-
-    class FileSettings(Settings):
-        model_config = SettingsConfigDict(toml_file=path if text is not None else None)
-
-    try:
-        settings: Settings = FileSettings()
-    except ValidationError as exc:
-        raise _format_validation(path, text, exc) from None
-    except SettingsError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
-    return Config(settings, path, text)
-
-
-def _format_validation(path: Path, text: str | None, exc: ValidationError) -> ConfigError:
-    # A typo also makes the intended key "missing": name the typo first.
-    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    lines = []
-    for error in errors:
-        loc = tuple(error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key; check its spelling in docs/configuration.md"
-        elif error["type"] == "missing":
-            message = "this key is required"
-        lines.append(_where(path, text, loc) + message)
-    first = lines[0]
-    if len(lines) > 1:
-        first += f"\n({len(lines) - 1} more problem(s); `smallwins check-config` lists them all)"
-    return ConfigError(first, lines)

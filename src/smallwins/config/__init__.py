@@ -1,0 +1,31 @@
+"""The configuration: its keys (``settings``) and reading them from the file (``loading``)."""
+
+from smallwins.config.loading import Config, find_line, load_config
+from smallwins.config.settings import (
+    TARGET_TAGS,
+    LedgerSettings,
+    NotifySettings,
+    QuietHours,
+    Settings,
+    SourceSettings,
+    Target,
+    TemplateVariant,
+    resolve_secret,
+    system_timezone,
+)
+
+__all__ = [
+    "TARGET_TAGS",
+    "Config",
+    "LedgerSettings",
+    "NotifySettings",
+    "QuietHours",
+    "Settings",
+    "SourceSettings",
+    "Target",
+    "TemplateVariant",
+    "find_line",
+    "load_config",
+    "resolve_secret",
+    "system_timezone",
+]
