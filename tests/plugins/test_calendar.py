@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import tomllib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -433,23 +431,6 @@ def test_a_source_that_counts_nothing_is_refused() -> None:
     with pytest.raises(ValueError, match="nothing would count"):
         CalendarDetector("life", CalendarOptions(path=["x.ics"]))
     assert CalendarDetector("life", CalendarOptions(path=["x.ics"], rest=["Vacation*"]))
-
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sources" / "calendar.md"
-
-
-def test_the_docs_name_every_option_and_their_examples_are_valid() -> None:
-    text = DOC.read_text()
-
-    assert set(re.findall(r"^### `(\w+)`$", text, re.MULTILINE)) == set(
-        CalendarOptions.model_fields
-    )
-    blocks = re.findall(r"```toml\n(.*?)```", text, re.DOTALL)
-    assert len(blocks) >= 6
-    for block in blocks:
-        for name, table in tomllib.loads(block)["sources"].items():
-            assert table.pop("detector") == "calendar"
-            assert CalendarDetector(name, CalendarOptions(**table))
 
 
 def test_the_detector_is_registered() -> None:
