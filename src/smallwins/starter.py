@@ -77,6 +77,6 @@ def render(found: Findings) -> str:
             parts.append(tomli_w.dumps({key: value}).rstrip())
         parts.append("")
     if not found.offers:
-        parts.append("# None found here: see docs/configuration.md for the detectors' keys.")
+        parts.append("# None found here: see docs/sources/ for each detector's keys.")
         parts.append("")
     return "\n".join(parts)
