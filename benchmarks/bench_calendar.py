@@ -33,7 +33,7 @@ from smallwins_plugins.calendar import CalendarDetector, CalendarOptions, files
 from table import markdown_table
 
 from smallwins import ScanContext
-from smallwins.scan import ScanResult, run_scan
+from smallwins.plugins.scan import ScanResult, run_scan
 
 ZONE = ZoneInfo("Europe/Berlin")
 NAMES = ("Gym", "Run", "Yoga", "Meeting", "Lunch", "Dentist", "Call", "Review", "Standup", "Read")

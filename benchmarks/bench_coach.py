@@ -45,16 +45,16 @@ from zoneinfo import ZoneInfo
 
 from table import markdown_table
 
-from smallwins.celebration import ScanInfo
-from smallwins.coach import Coach, build_coach
+from smallwins.api.win import Win, local_day
+from smallwins.coach.celebration import ScanInfo
+from smallwins.coach.coach import Coach, build_coach
+from smallwins.coach.replay import replay
+from smallwins.coach.stats import gather
 from smallwins.config import Settings
 from smallwins.ledger import LedgerView
 from smallwins.ledger.backends.sqlite import SqliteLedger
 from smallwins.ledger.backends.sqlite.schema import MIGRATIONS
-from smallwins.plugins import load_plugins
-from smallwins.replay import replay
-from smallwins.stats import gather
-from smallwins.win import Win, local_day
+from smallwins.plugins.loader import load_plugins
 
 FIGURES = ("live", "replay")
 CACHE = Path(tempfile.gettempdir())

@@ -42,7 +42,7 @@ from typing import Any
 from table import markdown_table
 
 from smallwins.config import NotifySettings, Settings
-from smallwins.inotify import (
+from smallwins.daemon.inotify import (
     EVENT,
     IN_CLOEXEC,
     IN_CLOSE_WRITE,
@@ -638,7 +638,7 @@ import smallwins, apprise, pluggy, watchfiles
 mark("import smallwins, apprise, pluggy, watchfiles")
 import asyncio, sqlite3
 import smallwins.cli, smallwins.daemon, smallwins.config, smallwins_plugins.git
-from smallwins.plugins import load_plugins
+from smallwins.plugins.loader import load_plugins
 load_plugins()
 mark("+ the daemon's own modules, pydantic-settings, plugins loaded")
 ap = apprise.Apprise()

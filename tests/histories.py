@@ -15,19 +15,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins.celebration import ScanInfo
-from smallwins.coach import Coach
+from smallwins.api.detector import Detector, DetectorOptions, RestDay
+from smallwins.api.goal import Goal
+from smallwins.api.moment import Moment
+from smallwins.api.rules import Rule
+from smallwins.api.win import Win
+from smallwins.api.wording import Templates
+from smallwins.coach.celebration import ScanInfo
+from smallwins.coach.coach import Coach
+from smallwins.coach.pipeline import Pipeline
 from smallwins.config import QuietHours, SourceSettings
-from smallwins.detector import Detector, DetectorOptions, RestDay
-from smallwins.goal import Goal
 from smallwins.ledger import MEMORY_URL, Ledger, open_ledger, sqlite_url
-from smallwins.moment import Moment
-from smallwins.pipeline import Pipeline
-from smallwins.plugins import Plugins, load_plugins
-from smallwins.rules import Rule
-from smallwins.source import Source
-from smallwins.win import Win
-from smallwins.wording import Templates
+from smallwins.plugins.loader import Plugins, load_plugins
+from smallwins.plugins.source import Source
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

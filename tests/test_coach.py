@@ -17,16 +17,16 @@ from smallwins_plugins.coaching import (
 )
 
 from smallwins import Rule, Tell
-from smallwins.coach import build_coach
+from smallwins.api.detector import RestDay
+from smallwins.api.goal import Goal
+from smallwins.api.moment import Moment
+from smallwins.api.progress import Tracker
+from smallwins.api.rules import DayEvent, DigestEvent, WinEvent
+from smallwins.api.win import Win
+from smallwins.api.wording import Templates
+from smallwins.coach.coach import build_coach
+from smallwins.coach.replay import replay
 from smallwins.config import Settings
-from smallwins.detector import RestDay
-from smallwins.goal import Goal
-from smallwins.moment import Moment
-from smallwins.progress import Tracker
-from smallwins.replay import replay
-from smallwins.rules import DayEvent, DigestEvent, WinEvent
-from smallwins.win import Win
-from smallwins.wording import Templates
 from tests.histories import (
     BERLIN,
     NEW_YORK,

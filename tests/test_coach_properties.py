@@ -16,14 +16,14 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smallwins.coach import Coach
+from smallwins.api.detector import RestDay
+from smallwins.api.goal import Goal
+from smallwins.api.moment import Moment
+from smallwins.api.progress import week_start
+from smallwins.api.win import Win
+from smallwins.coach.coach import Coach
+from smallwins.coach.replay import Told, replay
 from smallwins.config import QuietHours
-from smallwins.detector import RestDay
-from smallwins.goal import Goal
-from smallwins.moment import Moment
-from smallwins.progress import week_start
-from smallwins.replay import Told, replay
-from smallwins.win import Win
 from tests.histories import (
     BERLIN,
     NEW_YORK,

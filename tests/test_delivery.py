@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from smallwins.celebration import burst_words
+from smallwins.api.moment import Moment
+from smallwins.coach.celebration import burst_words
 from smallwins.config import NotifySettings
-from smallwins.delivery import Deliverer
+from smallwins.delivery.deliverer import Deliverer
+from smallwins.delivery.notify import Notifier
 from smallwins.ledger import open_ledger, sqlite_url
-from smallwins.moment import Moment
-from smallwins.notify import Notifier
 from tests.histories import builtin
 from tests.receiver import Receiver
 

@@ -28,7 +28,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # used: from the pytest process, every test after the first would talk to a dead bus.
 SEND = """\
 import json, sys
-from smallwins.notify import send_one
+from smallwins.delivery.notify import send_one
 url, title, body, notify_type, timeout = sys.argv[1:]
 ok, error = send_one(url, title, body, notify_type, timeout=float(timeout))
 print(json.dumps({"ok": ok, "error": error}))

@@ -16,7 +16,7 @@ import pytest
 
 from smallwins import Detector
 from smallwins.config import SourceSettings
-from smallwins.plugins import load_plugins
+from smallwins.plugins.loader import load_plugins
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"

@@ -16,7 +16,8 @@ import pytest
 from click.testing import CliRunner
 from pydantic import BaseModel
 
-from smallwins import hookspecs
+from smallwins.api import hookspecs
+from smallwins.api.goal import GoalSettings
 from smallwins.config import (
     LedgerSettings,
     NotifySettings,
@@ -27,9 +28,8 @@ from smallwins.config import (
     load_config,
 )
 from smallwins.errors import ConfigError
-from smallwins.goal import GoalSettings
-from smallwins.plugins import Plugins, call_each, load_plugins, offers
-from smallwins.source import build_sources
+from smallwins.plugins.loader import Plugins, call_each, load_plugins, offers
+from smallwins.plugins.source import build_sources
 from smallwins.testing import scan_once
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -295,3 +295,18 @@ def test_a_writable_plugin_file_is_refused_with_the_fix(tmp_path: Path) -> None:
     assert plugins.detectors == {}
     assert [f.plugin for f in plugins.failures] == ["local:reading_log"]
     assert f"chmod go-w {folder / LOCAL_PLUGIN.name}" in plugins.failures[0].message
+
+
+def test_every_package_is_installed_by_a_plain_pip_install() -> None:
+    """A subpackage missing from pyproject.toml works in a checkout (editable install) and
+    breaks `pip install .` for a user."""
+    listed = set(tomllib.loads(read(ROOT / "pyproject.toml"))["tool"]["setuptools"]["packages"])
+    on_disk = set()
+    for base, name in (
+        (ROOT / "src" / "smallwins", "smallwins"),
+        (ROOT / "plugins", "smallwins_plugins"),
+    ):
+        for init in base.rglob("__init__.py"):
+            parts = init.parent.relative_to(base).parts
+            on_disk.add(".".join([name, *parts]))
+    assert sorted(on_disk - listed) == [], "add these to [tool.setuptools] packages"

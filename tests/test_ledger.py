@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smallwins import RestDay, Win
+from smallwins.api.moment import Moment
 from smallwins.ledger import Ledger, LedgerNotFound, LedgerView, open_ledger
-from smallwins.moment import Moment
 from tests.ledgers import IMPLEMENTATIONS
 
 ZONE = ZoneInfo("Europe/Berlin")

@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smallwins import message
-from smallwins.celebration import ScanInfo, burst_words, celebration_words, summary_moment
+from smallwins.api.wording import Templates
+from smallwins.coach.celebration import ScanInfo, burst_words, celebration_words, summary_moment
 from smallwins.ledger import StoredWin
-from smallwins.wording import Templates
 from tests.histories import builtin
 
 WORDS = builtin().templates

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from smallwins.config import load_config
-from smallwins.daemon import Daemon
+from smallwins.daemon.daemon import Daemon
 from smallwins.ledger import open_ledger, sqlite_url
 from smallwins.paths import resolve_paths
-from smallwins.plugins import load_plugins
-from smallwins.source import build_sources
+from smallwins.plugins.loader import load_plugins
+from smallwins.plugins.source import build_sources
 from tests.receiver import Receiver
 
 DETECTORS = """

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from smallwins.goal import Goal, GoalSettings
-from smallwins.progress import Tracker, week_start
-from smallwins.win import local_day
+from smallwins.api.goal import Goal, GoalSettings
+from smallwins.api.progress import Tracker, week_start
+from smallwins.api.win import local_day
 from tests.histories import BERLIN, NEW_YORK
 
 MONDAY = date(2025, 3, 3)  # a Monday

@@ -15,15 +15,15 @@ from typing import Any
 
 import pytest
 
-from smallwins.coach import build_coach
+from smallwins.api.goal import Goal
+from smallwins.api.progress import Tracker, ramped
+from smallwins.api.win import local_day
+from smallwins.coach.coach import build_coach
+from smallwins.coach.stats import Day, cell, gather, heatmap, render
 from smallwins.config import load_config
-from smallwins.goal import Goal
 from smallwins.ledger import open_ledger, sqlite_url
-from smallwins.plugins import load_plugins
-from smallwins.progress import Tracker, ramped
-from smallwins.source import build_sources
-from smallwins.stats import Day, cell, gather, heatmap, render
-from smallwins.win import local_day
+from smallwins.plugins.loader import load_plugins
+from smallwins.plugins.source import build_sources
 from tests.cli_run import smallwins
 from tests.daemon_proc import DaemonProcess
 
@@ -269,7 +269,7 @@ def test_stats_never_imports_apprise(home: Path) -> None:
 
     assert done.returncode == 0, done.stderr
     imported = re.findall(r"\|\s+(\S+)$", done.stderr, re.M)
-    assert "smallwins.stats" in imported
+    assert "smallwins.coach.stats" in imported
     assert [name for name in imported if name.split(".")[0] == "apprise"] == []
 
 

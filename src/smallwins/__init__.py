@@ -5,7 +5,7 @@ This module is the public API for plugins: import from ``smallwins`` only.
 
 from pydantic import Field, field_validator
 
-from smallwins.detector import (
+from smallwins.api.detector import (
     Detector,
     DetectorOptions,
     Problem,
@@ -13,12 +13,12 @@ from smallwins.detector import (
     ScanContext,
     SourceOffer,
 )
+from smallwins.api.goal import Goal
+from smallwins.api.hookspecs import hookimpl
+from smallwins.api.progress import DayClose, Progress, WeekClose
+from smallwins.api.rules import DayEvent, DigestEvent, Rule, Tell, WeekEvent, WinEvent
+from smallwins.api.win import Win
 from smallwins.errors import DetectorError, SmallwinsError
-from smallwins.goal import Goal
-from smallwins.hookspecs import hookimpl
-from smallwins.progress import DayClose, Progress, WeekClose
-from smallwins.rules import DayEvent, DigestEvent, Rule, Tell, WeekEvent, WinEvent
-from smallwins.win import Win
 
 __all__ = [
     "DayClose",

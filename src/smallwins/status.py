@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smallwins.config import Config, load_config
+from smallwins.daemon.lock import running_pid
 from smallwins.errors import SmallwinsError
 from smallwins.ledger import Ledger, LedgerNotFound, SourceState, location, open_ledger, sqlite_url
-from smallwins.lock import running_pid
 from smallwins.paths import Paths
 
 

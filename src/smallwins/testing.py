@@ -19,15 +19,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins.coach import Coach, build_goals
+from smallwins.api.detector import Detector, RestDay, ScanContext
+from smallwins.api.moment import Moment
+from smallwins.coach.coach import Coach, build_goals
+from smallwins.coach.pipeline import Pipeline
 from smallwins.config import Settings, SourceSettings
-from smallwins.detector import Detector, RestDay, ScanContext
 from smallwins.ledger import Ledger, StoredWin, open_ledger, sqlite_url
-from smallwins.moment import Moment
-from smallwins.pipeline import Pipeline
-from smallwins.plugins import Plugins, load_plugins
-from smallwins.scan import ScanResult, run_scan
-from smallwins.source import Source
+from smallwins.plugins.loader import Plugins, load_plugins
+from smallwins.plugins.scan import ScanResult, run_scan
+from smallwins.plugins.source import Source
 
 __all__ = ["Harness", "ScanResult", "make_context", "scan_once"]
 

@@ -20,7 +20,7 @@ import pytest
 from smallwins_plugins.calendar import CalendarDetector, CalendarOptions, files, register_detectors
 
 from smallwins import Detector, DetectorError, ScanContext
-from smallwins.scan import ScanResult, run_scan
+from smallwins.plugins.scan import ScanResult, run_scan
 from smallwins.testing import Harness
 
 FIXTURES = Path(__file__).parent / "fixtures" / "calendar"

@@ -29,8 +29,8 @@ from smallwins_plugins.meditation.detect import Format
 from smallwins_plugins.meditation.session import Broken, Reading, Session, Unreadable, local_time
 
 from smallwins import DetectorError, ScanContext
-from smallwins.plugins import load_plugins
-from smallwins.scan import ScanResult, run_scan
+from smallwins.plugins.loader import load_plugins
+from smallwins.plugins.scan import ScanResult, run_scan
 from smallwins.testing import Harness
 
 FIXTURES = Path(__file__).parent / "fixtures" / "meditation"

@@ -28,8 +28,8 @@ def _day(value: str | None) -> date | None:
 def replay(context: Context, start: str | None, end: str | None, as_json: bool) -> None:
     """Run your real history through the rules with a simulated clock and print what would
     have been told, and when. Sends and stores nothing."""
+    from smallwins.coach.replay import replay as run_replay
     from smallwins.ledger import LedgerNotFound
-    from smallwins.replay import replay as run_replay
 
     try:
         history = context.open_ledger(readonly=True)
@@ -59,7 +59,7 @@ def replay(context: Context, start: str | None, end: str | None, as_json: bool) 
 def stats_command(context: Context, as_json: bool) -> None:
     """Per goal: streaks, strength, totals, this week against your usual week, the target and
     its next step, and a heat map of the last 12 weeks. Reads the ledger only."""
-    from smallwins import stats
+    from smallwins.coach import stats
     from smallwins.ledger import MEMORY_URL, LedgerNotFound
     from smallwins.ledger import open_ledger as open_url
 

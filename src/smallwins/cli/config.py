@@ -16,7 +16,7 @@ from smallwins.cli.group import cli
 def init(context: Context, force: bool) -> None:
     """Write a commented starter config: what the detectors find here (for git: the
     repository and your email), and the desktop notifier."""
-    from smallwins import starter
+    from smallwins.plugins import starter
 
     target = context.paths.config_file
     if target.exists() and not force:
@@ -41,8 +41,8 @@ def init(context: Context, force: bool) -> None:
 def check_config(context: Context) -> None:
     """Validate the config; exit 0 when it is good, 78 when not."""
     from smallwins.config import load_config
+    from smallwins.delivery.notify import Notifier
     from smallwins.errors import ConfigError
-    from smallwins.notify import Notifier
 
     path = context.paths.config_file
     try:

@@ -16,11 +16,11 @@ from smallwins.errors import SmallwinsError
 from smallwins.paths import Paths, resolve_paths
 
 if TYPE_CHECKING:
-    from smallwins.coach import Coach
+    from smallwins.coach.coach import Coach
     from smallwins.config import Config
     from smallwins.ledger import Ledger
-    from smallwins.plugins import Plugins
-    from smallwins.source import Source
+    from smallwins.plugins.loader import Plugins
+    from smallwins.plugins.source import Source
 
 
 def fail(error: SmallwinsError) -> NoReturn:
@@ -70,7 +70,7 @@ class Context:
 
     @cached_property
     def plugins(self) -> Plugins:
-        from smallwins.plugins import load_plugins
+        from smallwins.plugins.loader import load_plugins
 
         settings = self.config.settings
         return load_plugins(settings.plugins_dir, settings.disabled_plugins)
@@ -79,7 +79,7 @@ class Context:
     def sources(self) -> list[Source]:
         """The configured sources; with no config file, what the detectors offer for the
         folder smallwins was started in."""
-        from smallwins.source import configured_sources
+        from smallwins.plugins.source import configured_sources
 
         try:
             return configured_sources(self.config, self.plugins, self.cwd)
@@ -101,7 +101,7 @@ class Context:
     def coach(self) -> Coach:
         """The coach as the daemon builds it: the config's goals, the plugins' rules and
         wordings, the config's wordings over theirs."""
-        from smallwins.coach import build_coach
+        from smallwins.coach.coach import build_coach
 
         plugins = self.plugins
         return build_coach(self.config.settings, self.sources, plugins.rules, plugins.templates)

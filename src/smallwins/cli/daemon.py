@@ -14,7 +14,7 @@ from smallwins.errors import SmallwinsError
 
 if TYPE_CHECKING:
     from smallwins.config import Config
-    from smallwins.source import Source
+    from smallwins.plugins.source import Source
 
 
 @cli.command()
@@ -25,8 +25,8 @@ def run(context: Context, once: bool, verbose: bool) -> None:
     """Run the daemon in the foreground: watch, record wins, celebrate."""
     import asyncio
 
-    from smallwins.daemon import Daemon
-    from smallwins.lock import DaemonLock
+    from smallwins.daemon.daemon import Daemon
+    from smallwins.daemon.lock import DaemonLock
 
     paths, config = context.paths, context.config
     setup_logging("DEBUG" if verbose else config.settings.log_level)
@@ -45,7 +45,7 @@ def run(context: Context, once: bool, verbose: bool) -> None:
 
     def reload() -> tuple[Config, list[Source]]:
         from smallwins.config import load_config
-        from smallwins.source import configured_sources
+        from smallwins.plugins.source import configured_sources
 
         new = load_config(paths.config_file)
         return new, configured_sources(new, plugins, context.cwd)
@@ -60,7 +60,7 @@ def run(context: Context, once: bool, verbose: bool) -> None:
 
 
 def _explain_defaults(log: logging.Logger, context: Context) -> None:
-    from smallwins.plugins import offers
+    from smallwins.plugins.loader import offers
 
     log.info(
         "no config at %s; using defaults (`smallwins init` writes one)", context.paths.config_file

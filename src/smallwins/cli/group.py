@@ -18,8 +18,8 @@ class Group(click.Group):
             return
         self._loaded = True
         from smallwins.config import load_config as load
-        from smallwins.plugins import call_each
-        from smallwins.plugins import load_plugins as load_all
+        from smallwins.plugins.loader import call_each
+        from smallwins.plugins.loader import load_plugins as load_all
 
         try:
             settings = load(resolve_paths().config_file).settings

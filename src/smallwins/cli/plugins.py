@@ -48,7 +48,7 @@ def notify() -> None:
 @pass_context
 def notify_test(context: Context) -> None:
     """Send one test message to every configured URL and report each result."""
-    from smallwins.notify import send_one
+    from smallwins.delivery.notify import send_one
     from smallwins.redact import REDACTOR
 
     paths, config = context.paths, context.config

@@ -16,7 +16,7 @@ def service() -> None:
 @click.option("--print", "print_only", is_flag=True, help="Show the unit; write nothing.")
 def service_install(print_only: bool) -> None:
     """Write and enable a systemd user unit (a launchd agent on macOS)."""
-    from smallwins.service import install, service_file
+    from smallwins.daemon.service import install, service_file
 
     unit = service_file()
     if print_only:

@@ -25,7 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from smallwins.goal import GoalSettings
+from smallwins.api.goal import GoalSettings
 from smallwins.ledger.url import check_url, sqlite_url
 
 TARGET_TAGS = ("celebration", "setback", "digest", "system")

@@ -14,7 +14,9 @@ from datetime import time as dtime
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from smallwins.detector import RestDay
+from smallwins.api.detector import RestDay
+from smallwins.api.moment import Moment
+from smallwins.api.win import Win
 from smallwins.ledger.records import (
     DayTotal,
     PendingDelivery,
@@ -24,8 +26,6 @@ from smallwins.ledger.records import (
     TargetState,
     WinMark,
 )
-from smallwins.moment import Moment
-from smallwins.win import Win
 
 T = TypeVar("T")
 

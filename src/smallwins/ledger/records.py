@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from smallwins.moment import Moment
+from smallwins.api.moment import Moment
 
 
 @dataclass(frozen=True, slots=True)

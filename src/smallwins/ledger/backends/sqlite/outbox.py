@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from smallwins.api.moment import Moment
 from smallwins.ledger.backends.sqlite.connection import Connected, dt, marks
 from smallwins.ledger.records import PendingDelivery, SetbackMark, TargetState, dumps
-from smallwins.moment import Moment
 
 MOMENT_COLUMNS = (
     "m.id, m.dedupe_key, m.kind, m.category, m.source, m.goal, m.grp, m.title, m.message,"

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from smallwins.detector import RestDay
+from smallwins.api.detector import RestDay
+from smallwins.api.moment import Moment
+from smallwins.api.win import Win
 from smallwins.ledger.backends.sqlite.outbox import MomentStore
 from smallwins.ledger.backends.sqlite.schema import migrate, outdated
 from smallwins.ledger.backends.sqlite.wins import WinStore
 from smallwins.ledger.protocol import LedgerView
 from smallwins.ledger.records import StoredWin
-from smallwins.moment import Moment
-from smallwins.win import Win
 
 T = TypeVar("T")
 

@@ -11,10 +11,10 @@ from datetime import time as dtime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins.detector import RestDay
+from smallwins.api.detector import RestDay
+from smallwins.api.win import Win, local_day
 from smallwins.ledger.backends.sqlite.connection import Connected, dt, marks, ts
 from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps
-from smallwins.win import Win, local_day
 
 WIN_COLUMNS = "id, source, detector, key, kind, title, occurred_at, day, value, unit, tags, details"
 CHUNK = 500  # SQLite's limit on ``?`` in one statement is far above; this keeps statements small

@@ -11,10 +11,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from smallwins import message
+from smallwins.api.moment import NOTIFY_TYPES
 from smallwins.config import NotifySettings
+from smallwins.delivery.notify import Notifier, SendResult
 from smallwins.ledger import Ledger, PendingDelivery
-from smallwins.moment import NOTIFY_TYPES
-from smallwins.notify import Notifier, SendResult
 
 log = logging.getLogger("smallwins.delivery")
 

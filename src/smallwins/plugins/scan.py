@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from smallwins.detector import Detector, Problem, RestDay, ScanContext
-from smallwins.win import Win, problems_with
+from smallwins.api.detector import Detector, Problem, RestDay, ScanContext
+from smallwins.api.win import Win, problems_with
 
 log = logging.getLogger("smallwins.scan")
 

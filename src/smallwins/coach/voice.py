@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from smallwins.api.moment import Moment
+from smallwins.api.rules import Tell
+from smallwins.api.wording import Templates
+from smallwins.coach.schedule import Schedule
 from smallwins.ledger import LedgerView
-from smallwins.moment import Moment
-from smallwins.rules import Tell
-from smallwins.schedule import Schedule
-from smallwins.wording import Templates
 
 log = logging.getLogger("smallwins.coach")
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from smallwins.coach import Coach
-from smallwins.goal import Goal
+from smallwins.api.goal import Goal
+from smallwins.api.progress import Progress, Tracker, ramped, week_start
+from smallwins.coach.coach import Coach
 from smallwins.ledger import Ledger
-from smallwins.progress import Progress, Tracker, ramped, week_start
 
 WINDOW_DAYS = 84  # the days listed in --json, and enough to fill the heat map
 HEAT_WEEKS = 12

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 
     import click
 
-    from smallwins.detector import Detector, SourceOffer
-    from smallwins.rules import Rule
+    from smallwins.api.detector import Detector, SourceOffer
+    from smallwins.api.rules import Rule
 
 hookspec = HookspecMarker("smallwins")
 hookimpl = HookimplMarker("smallwins")

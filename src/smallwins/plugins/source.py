@@ -9,10 +9,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from smallwins.api.detector import Detector
 from smallwins.config import Config, SourceSettings
-from smallwins.detector import Detector
 from smallwins.errors import ConfigError
-from smallwins.plugins import Plugins, offers
+from smallwins.plugins.loader import Plugins, offers
 
 log = logging.getLogger("smallwins.source")
 

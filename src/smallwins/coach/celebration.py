@@ -8,13 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from smallwins import message
-from smallwins.goal import Goal
+from smallwins.api.goal import Goal
+from smallwins.api.moment import Moment
+from smallwins.api.progress import Progress
+from smallwins.api.win import Win
+from smallwins.api.wording import Templates
 from smallwins.ledger import LedgerView, StoredWin
-from smallwins.moment import Moment
-from smallwins.progress import Progress
-from smallwins.source import Source
-from smallwins.win import Win
-from smallwins.wording import Templates
+from smallwins.plugins.source import Source
 
 # A burst keeps growing while wins keep coming, but is told within this many windows.
 BURST_CAP_WINDOWS = 5

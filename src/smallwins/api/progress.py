@@ -12,7 +12,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from smallwins.goal import Goal
+from smallwins.api.goal import Goal
 
 BASELINE_WEEKS = 4
 

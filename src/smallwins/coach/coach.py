@@ -13,23 +13,23 @@ from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from smallwins.celebration import (
+from smallwins.api.goal import Goal
+from smallwins.api.moment import Moment
+from smallwins.api.progress import DayClose, Progress, Tracker, WeekClose, week_start
+from smallwins.api.rules import DayEvent, DigestEvent, Rule, WeekEvent, WinEvent
+from smallwins.api.wording import Templates
+from smallwins.coach.celebration import (
     ScanInfo,
     burst_due,
     celebration_moment,
     progress_text,
     summary_moment,
 )
+from smallwins.coach.schedule import Schedule
+from smallwins.coach.voice import Voice, call_rule
 from smallwins.config import QuietHours, Settings
-from smallwins.goal import Goal
 from smallwins.ledger import LedgerView, StoredWin
-from smallwins.moment import Moment
-from smallwins.progress import DayClose, Progress, Tracker, WeekClose, week_start
-from smallwins.rules import DayEvent, DigestEvent, Rule, WeekEvent, WinEvent
-from smallwins.schedule import Schedule
-from smallwins.source import Source
-from smallwins.voice import Voice, call_rule
-from smallwins.wording import Templates
+from smallwins.plugins.source import Source
 
 log = logging.getLogger("smallwins.coach")
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import tomli_w
 
+from smallwins.api.detector import SourceOffer
 from smallwins.config import system_timezone
-from smallwins.detector import SourceOffer
-from smallwins.plugins import Plugins, offers
+from smallwins.plugins.loader import Plugins, offers
 
 
 @dataclass(slots=True)

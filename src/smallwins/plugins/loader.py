@@ -16,10 +16,10 @@ from typing import Any
 
 import pluggy
 
-from smallwins import hookspecs
-from smallwins.detector import Detector, SourceOffer
-from smallwins.rules import Rule
-from smallwins.wording import Templates
+from smallwins.api import hookspecs
+from smallwins.api.detector import Detector, SourceOffer
+from smallwins.api.rules import Rule
+from smallwins.api.wording import Templates
 
 log = logging.getLogger("smallwins.plugins")
 

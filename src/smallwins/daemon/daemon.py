@@ -14,22 +14,22 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from smallwins.celebration import burst_words
-from smallwins.coach import Coach, build_coach
+from smallwins.api.detector import ScanContext
+from smallwins.api.moment import Moment
+from smallwins.coach.celebration import burst_words
+from smallwins.coach.coach import Coach, build_coach
+from smallwins.coach.pipeline import Pipeline
 from smallwins.config import Config
-from smallwins.delivery import Deliverer
-from smallwins.detector import ScanContext
+from smallwins.daemon.systemd import sd_notify, watchdog_interval
+from smallwins.daemon.watcher import Watcher
+from smallwins.delivery.deliverer import Deliverer
+from smallwins.delivery.notify import TERMINAL, Notifier
 from smallwins.errors import ConfigError, DetectorError
 from smallwins.ledger import Ledger, StoredWin
-from smallwins.moment import Moment
-from smallwins.notify import TERMINAL, Notifier
 from smallwins.paths import Paths
-from smallwins.pipeline import Pipeline
-from smallwins.plugins import Plugins
-from smallwins.scan import ScanResult, run_scan
-from smallwins.source import Source
-from smallwins.systemd import sd_notify, watchdog_interval
-from smallwins.watcher import Watcher
+from smallwins.plugins.loader import Plugins
+from smallwins.plugins.scan import ScanResult, run_scan
+from smallwins.plugins.source import Source
 
 log = logging.getLogger("smallwins.daemon")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from smallwins.api.win import local_day
 from smallwins.config import QuietHours
-from smallwins.win import local_day
 
 
 class Schedule:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from smallwins.win import Win, local_day
+from smallwins.api.win import Win, local_day
 
 
 class DetectorOptions(BaseModel):

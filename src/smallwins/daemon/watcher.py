@@ -70,7 +70,7 @@ class Watcher:
             )
 
     def _start_inotify(self) -> None:
-        from smallwins.inotify import Inotify
+        from smallwins.daemon.inotify import Inotify
 
         inotify = Inotify(
             self._on_change,

@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from smallwins.celebration import ScanInfo
-from smallwins.coach import Coach
-from smallwins.detector import RestDay
+from smallwins.api.detector import RestDay
+from smallwins.api.moment import Moment
+from smallwins.api.win import Win
+from smallwins.coach.celebration import ScanInfo
+from smallwins.coach.coach import Coach
+from smallwins.coach.pipeline import Pipeline
 from smallwins.ledger import MEMORY_URL, Ledger, StoredWin, open_ledger
-from smallwins.moment import Moment
-from smallwins.pipeline import Pipeline
-from smallwins.source import Source
-from smallwins.win import Win
+from smallwins.plugins.source import Source
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from smallwins.celebration import ScanInfo
-from smallwins.coach import Coach
-from smallwins.detector import RestDay, ScanContext
+from smallwins.api.detector import RestDay, ScanContext
+from smallwins.api.moment import Moment
+from smallwins.api.win import Win
+from smallwins.coach.celebration import ScanInfo
+from smallwins.coach.coach import Coach
 from smallwins.ledger import Ledger, StoredWin
-from smallwins.moment import Moment
-from smallwins.scan import ScanResult, run_scan
-from smallwins.source import Source
-from smallwins.win import Win
+from smallwins.plugins.scan import ScanResult, run_scan
+from smallwins.plugins.source import Source
 
 
 @dataclass(slots=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from smallwins.goal import Goal
-from smallwins.progress import DayClose, Progress, WeekClose
+from smallwins.api.goal import Goal
+from smallwins.api.progress import DayClose, Progress, WeekClose
 
 CATEGORIES = ("celebration", "setback", "digest")
 

@@ -1,0 +1,3 @@
+"""Delivery: the outbox's due moments to their targets through Apprise, bursts coalesced, quiet
+hours kept, failures backed off.
+"""
