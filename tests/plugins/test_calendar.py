@@ -20,8 +20,7 @@ import pytest
 from smallwins_plugins.calendar import CalendarDetector, CalendarOptions, files, register_detectors
 
 from smallwins import Detector, DetectorError, ScanContext
-from smallwins.plugins.scan import ScanResult, run_scan
-from smallwins.testing import Harness
+from smallwins.testing import Harness, ScanResult, run_scan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "calendar"
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)

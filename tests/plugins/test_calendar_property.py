@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smallwins import ScanContext
-from smallwins.plugins.scan import run_scan
+from smallwins.testing import run_scan
 from tests.plugins.test_calendar import FIXTURES, NOW, detector
 
 SEEDS = [

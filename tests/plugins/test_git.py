@@ -21,7 +21,7 @@ from smallwins_plugins.git import (
 )
 
 from smallwins import Detector, DetectorError, ScanContext
-from smallwins.plugins.scan import ScanResult, run_scan
+from smallwins.testing import ScanResult, run_scan
 from tests.plugins.conftest import ME, OTHER, GitRepo
 
 MakeRepo = Callable[..., GitRepo]

@@ -29,9 +29,7 @@ from smallwins_plugins.meditation.detect import Format
 from smallwins_plugins.meditation.session import Broken, Reading, Session, Unreadable, local_time
 
 from smallwins import DetectorError, ScanContext
-from smallwins.plugins.loader import load_plugins
-from smallwins.plugins.scan import ScanResult, run_scan
-from smallwins.testing import Harness
+from smallwins.testing import Harness, ScanResult, load, run_scan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "meditation"
 BERLIN = "Europe/Berlin"
@@ -586,7 +584,7 @@ def test_activities_and_the_shortest_session_choose_what_counts(tmp_path: Path) 
 
 
 def test_the_plugin_registers_through_its_entry_point() -> None:
-    assert load_plugins(None, load_env="meditation").detectors == {"meditation": MeditationDetector}
+    assert load("meditation").detectors == {"meditation": MeditationDetector}
     assert MeditationDetector.noun == "session"
 
 
