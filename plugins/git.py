@@ -439,21 +439,7 @@ class GitDetector(Detector):
     ) -> Iterator[Win]:
         authors = self._authors(repo)
         wanted = set(authors)
-        args = [
-            "log",
-            "--stdin",
-            "--source",
-            "--encoding=UTF-8",
-            "--no-show-signature",
-            "-z",
-            f"--format={_LOG_FORMAT}",
-            # git narrows by substring, fast; the exact email is checked below.
-            *(f"--author=<{email}>" for email in authors),
-            "--fixed-strings",
-            "--regexp-ignore-case",
-        ]
-        if not self.options.include_merges:
-            args.append("--no-merges")
+        args = _log_args(authors, include_merges=self.options.include_merges)
         revisions = "".join(f"{sha}\n" for sha in fresh) + "".join(f"^{sha}\n" for sha in hidden)
         for fields in _stream_log(repo, args, revisions):
             sha, parents, email, authored, committed, source, subject = fields
@@ -484,6 +470,26 @@ class GitDetector(Detector):
                 },
                 history=history,
             )
+
+
+def _log_args(authors: Iterable[str], *, include_merges: bool) -> list[str]:
+    """The ``git log`` arguments of a scan; the revisions come on stdin."""
+    args = [
+        "log",
+        "--stdin",
+        "--source",
+        "--encoding=UTF-8",
+        "--no-show-signature",
+        "-z",
+        f"--format={_LOG_FORMAT}",
+        # git narrows by substring, fast; the exact email is checked by the caller.
+        *(f"--author=<{email}>" for email in authors),
+        "--fixed-strings",
+        "--regexp-ignore-case",
+    ]
+    if not include_merges:
+        args.append("--no-merges")
+    return args
 
 
 def _stream_log(repo: _Repo, args: list[str], revisions: str) -> Iterator[list[str]]:
