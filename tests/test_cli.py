@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -93,6 +96,27 @@ def test_wins_status_and_plugins_json_without_a_daemon(home: Path, repo: Repo) -
     assert {"name": "git", "detectors": ["git"], "rules": [], "error": None} in plugins
     coaching = next(row for row in plugins if row["name"] == "coaching")
     assert "streaks" in coaching["rules"] and coaching["detectors"] == []
+
+
+def test_run_once_without_urls_imports_no_apprise_or_calendar_library(
+    home: Path, repo: Repo
+) -> None:
+    repo.commit("First thing")
+    (home / "config.toml").write_text(
+        f'[sources.code]\ndetector = "git"\nrepos = ["{repo.path}"]\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "smallwins", "run", "--once"],
+        capture_output=True,
+        text=True,
+        env=env(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Found 1 past commit" in done.stdout  # the summary, printed in the terminal
+    imported = {name.split(".")[0] for name in re.findall(r"\|\s+(\S+)$", done.stderr, re.M)}
+    assert "smallwins_plugins" in imported
+    assert imported & {"apprise", "icalendar", "recurring_ical_events", "pygit2"} == set()
 
 
 def test_a_failing_source_shows_in_status(home: Path, tmp_path: Path) -> None:

@@ -102,6 +102,8 @@ def plugin_index(cache: Path | None) -> dict[str, str]:
 def load_only(schemes: set[str], cache: Path | None) -> bool:
     """Load just the Apprise plugins for ``schemes``; False (and Apprise loads them all, as
     usual) when one is unknown, as a native https:// webhook URL is."""
+    if not schemes:
+        return False  # nothing to send through Apprise: neither import it nor index it
     from apprise.manager_plugins import NotificationManager
 
     manager = NotificationManager()  # type: ignore[no-untyped-call]  # Apprise is untyped
@@ -198,6 +200,8 @@ class Notifier:
 
     def prepare(self) -> dict[str, str]:
         """Build every target's Apprise object now; returns the targets that cannot load."""
+        if not self.targets:
+            return {}  # the terminal only: Apprise is not imported
         schemes = {_scheme(t.url.get_secret_value()) for t in self.targets.values()}
         load_only(schemes, self._storage)
         problems = {}
