@@ -441,15 +441,20 @@ class GitDetector(Detector):
         wanted = set(authors)
         args = _log_args(authors, include_merges=self.options.include_merges)
         revisions = "".join(f"{sha}\n" for sha in fresh) + "".join(f"^{sha}\n" for sha in hidden)
-        for fields in _stream_log(repo, args, revisions):
-            sha, parents, email, authored, committed, source, subject = fields
+        # The same for every commit of this repository: worked out once, not per commit.
+        name = repo.name
+        path = repo.path
+        tags = (name, "git")
+        for sha, parents, email, authored, committed, source, subject in _stream_log(
+            repo, args, revisions
+        ):
             if email.lower() not in wanted:
                 continue
             occurred_at = _parse_date(authored)
             if occurred_at is None:
                 context.report_problem(
                     f"commit {sha} has an unreadable author date {authored!r}, skipped",
-                    path=_tilde(repo.path),
+                    path=_tilde(path),
                 )
                 continue
             yield Win(
@@ -457,11 +462,11 @@ class GitDetector(Detector):
                 title=subject or f"Commit {sha[:7]}",
                 occurred_at=occurred_at,
                 kind="commit",
-                tags=(repo.name, "git"),
+                tags=tags,
                 details={
-                    "place": repo.name,
-                    "repo": repo.path,
-                    "repo_name": repo.name,
+                    "place": name,
+                    "repo": path,
+                    "repo_name": name,
                     "branch": tips.get(source, source),
                     "sha": sha,
                     "author_email": email,
@@ -526,9 +531,16 @@ def _stream_log(repo: _Repo, args: list[str], revisions: str) -> Iterator[list[s
 def _records(stdout: IO[bytes]) -> Iterator[list[str]]:
     pending = b""
     while chunk := stdout.read(READ_CHUNK):
-        *complete, pending = (pending + chunk).split(b"\0")
-        for record in complete:
-            fields = record.decode("utf-8", "replace").split("\x1f", _LOG_FIELDS - 1)
+        data = pending + chunk
+        end = data.rfind(b"\0")
+        if end < 0:
+            pending = data
+            continue
+        pending = data[end + 1 :]
+        # The complete records decoded at once: NUL is ASCII, never inside a UTF-8 sequence,
+        # so this gives what decoding each record on its own gives, bad bytes included.
+        for record in data[:end].decode("utf-8", "replace").split("\0"):
+            fields = record.split("\x1f", _LOG_FIELDS - 1)
             if len(fields) == _LOG_FIELDS:
                 yield fields
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pydantic
 import pytest
+import smallwins_plugins.git as git_plugin
 from smallwins_plugins.git import (
     GitDetector,
     GitOptions,
@@ -531,3 +533,27 @@ def test_abandoned_scan_leaves_nothing_running(project: GitRepo) -> None:
     )
     assert next(iter(wins)).kind == "commit"
     wins.close()
+
+
+def test_records_split_across_reads_decode_as_each_record_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records = [
+        *(
+            f"sha{n}\x1f\x1fme@x\x1fd\x1fd\x1fmain\x1f\u00e9t\u00e9 \u20ac{n} \U0001f600".encode()
+            for n in range(3)
+        ),
+        b"1\x1f2\x1f3\x1f4\x1f5\x1f6\x1fbad \xff and cut \xe2\x82",  # a sequence cut by the NUL
+        b"too\x1ffew",
+        b"1\x1f2\x1f3\x1f4\x1f5\x1f6\x1fa subject \x1f with the separator",
+    ]
+    stream = b"".join(record + b"\0" for record in records) + b"left without its NUL"
+    expected = [
+        parts
+        for record in records
+        if len(parts := record.decode("utf-8", "replace").split("\x1f", 6)) == 7
+    ]
+    for size in (1, 2, 3, 5, 64, 1 << 16):
+        monkeypatch.setattr(git_plugin, "READ_CHUNK", size)
+        assert list(git_plugin._records(io.BytesIO(stream))) == expected
+    assert len(expected) == 5 and expected[3][6] == "bad \ufffd and cut \ufffd"
