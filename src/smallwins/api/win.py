@@ -39,6 +39,39 @@ def local_day(moment: datetime, tz: Any, day_starts_at: time) -> date:
 
 def problems_with(win: object) -> list[str]:
     """What makes ``win`` unfit for the ledger; empty when it is a valid Win."""
+    if type(win) is Win and _plainly_valid(win):
+        return []
+    return _problems(win)
+
+
+def _plainly_valid(win: Win) -> bool:
+    """The common case, cheaply: a Win whose fields are exactly str, datetime, float or int,
+    tuple and dict, and pass every check of ``_problems``. False sends a win to those checks,
+    which accept more types (subclasses, a list of tags, any Mapping) and name each problem."""
+    key, kind, value, tags, occurred_at = win.key, win.kind, win.value, win.tags, win.occurred_at
+    if not (
+        type(key) is str
+        and 0 < len(key) <= 500
+        and type(win.title) is str
+        and type(kind) is str
+        and kind
+        and type(occurred_at) is datetime
+        and occurred_at.utcoffset() is not None
+        and (type(value) is float or type(value) is int)
+        and math.isfinite(value)
+        and type(win.unit) is str
+        and type(tags) is tuple
+        and type(win.details) is dict
+    ):
+        return False
+    try:
+        "".join(tags)  # a TypeError unless every tag is a str
+    except TypeError:
+        return False
+    return True
+
+
+def _problems(win: object) -> list[str]:
     if not isinstance(win, Win):
         return [f"expected a Win, got {type(win).__name__}"]
     problems = []
