@@ -173,6 +173,11 @@ def isolate_environment(root: Path) -> None:
     user = root / "user"
     user.mkdir()
     os.environ.update({"HOME": str(user), "GIT_CONFIG_NOSYSTEM": "1", "TZ": "UTC"})
+    # smallwins' modules compiled once, as an installed package has them, not at every start
+    # (an editable install in a shell with PYTHONDONTWRITEBYTECODE=1 would compile each time,
+    # about 70 ms a process); the bytecode goes to the temporary folder, not the source tree.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
 
 
 def toml_list(items: list[str]) -> str:
