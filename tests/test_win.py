@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from smallwins.api.win import Win, _problems, problems_with
+from smallwins.api.win import Win, _problems, local_day, problems_with
 
 
 class Text(str):
@@ -144,3 +144,34 @@ def test_each_bad_field_is_named() -> None:
         (problem,) = problems_with(Win(**{**good, field: bad}))
         assert problem.startswith(words)
     assert problems_with("not a win") == ["expected a Win, got str"]
+
+
+def reference_day(moment: datetime, tz: Any, day_starts_at: time) -> date:
+    """local_day as first written: always through UTC."""
+    local = moment.astimezone(UTC).astimezone(tz)
+    return (local - timedelta(hours=day_starts_at.hour, minutes=day_starts_at.minute)).date()
+
+
+ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe"]
+BERLIN = ZoneInfo("Europe/Berlin")
+OFFSETS = [UTC, timezone(timedelta(hours=5, minutes=45)), timezone(-timedelta(hours=3.5))]
+
+
+@settings(max_examples=500)
+@given(
+    st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)),
+    st.sampled_from([*OFFSETS, *(ZoneInfo(name) for name in ZONES)]),
+    st.sampled_from([ZoneInfo(name) for name in ZONES]),
+    st.sampled_from([time(0), time(3), time(4), time(23, 30), time(4, 0, 59)]),
+    st.booleans(),
+    st.sampled_from([datetime, Moment]),
+)
+# 02:30 does not exist in Berlin that night: through UTC it is 03:30, a day starting at 03:00.
+@example(datetime(2025, 3, 30, 2, 30), BERLIN, BERLIN, time(3), False, datetime)
+@example(datetime(2025, 10, 26, 2, 30), BERLIN, BERLIN, time(3), True, datetime)
+def test_local_day_is_the_day_through_utc(
+    wall: datetime, its_zone: Any, zone: Any, starts: time, fold: bool, cls: type[datetime]
+) -> None:
+    # Any wall time in any zone, gaps and folds included, as a datetime or a subclass.
+    moment = cls(*wall.timetuple()[:6], wall.microsecond, tzinfo=its_zone, fold=int(fold))
+    assert local_day(moment, zone, starts) == reference_day(moment, zone, starts)

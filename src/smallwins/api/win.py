@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 
@@ -31,10 +31,19 @@ class Win:
 def local_day(moment: datetime, tz: Any, day_starts_at: time) -> date:
     """The user's local day for ``moment``: a day starts at ``day_starts_at``, not midnight."""
     # Through UTC, so a wall time that does not exist (in a spring-forward gap) is dated by
-    # the instant it stands for.
-    local = moment.astimezone(UTC).astimezone(tz)
-    shift = timedelta(hours=day_starts_at.hour, minutes=day_starts_at.minute)
-    return (local - shift).date()
+    # the instant it stands for. A plain datetime with a fixed offset (what fromisoformat
+    # gives) already stands for one instant: it goes straight to ``tz``, the same result.
+    if type(moment) is not datetime or type(moment.tzinfo) is not timezone:
+        moment = moment.astimezone(UTC)
+    shift = _SHIFTS.get(day_starts_at)
+    if shift is None:
+        shift = timedelta(hours=day_starts_at.hour, minutes=day_starts_at.minute)
+        if len(_SHIFTS) < 100:
+            _SHIFTS[day_starts_at] = shift
+    return (moment.astimezone(tz) - shift).date()
+
+
+_SHIFTS: dict[time, timedelta] = {}
 
 
 def problems_with(win: object) -> list[str]:
