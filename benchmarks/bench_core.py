@@ -27,6 +27,7 @@ import select
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -42,18 +43,17 @@ from typing import Any
 from table import markdown_table
 
 from smallwins.config import NotifySettings, Settings
-from smallwins.daemon.inotify import (
-    EVENT,
-    IN_CLOEXEC,
-    IN_CLOSE_WRITE,
-    IN_CREATE,
-    IN_MOVED_TO,
-    SETTLE,
-)
+from smallwins.daemon.watcher import SETTLE
 from smallwins.ledger.backends.sqlite import SqliteLedger
 from smallwins.ledger.backends.sqlite.schema import MIGRATIONS, migrate  # the schema: only here
 
 FIGURES = ("latency", "idle", "scan", "cli")
+# The benchmark's own inotify watch (RefWatcher): struct inotify_event and the flags it uses.
+EVENT = struct.Struct("iIII")
+IN_CLOSE_WRITE = 0x008
+IN_MOVED_TO = 0x080
+IN_CREATE = 0x100
+IN_CLOEXEC = 0o2000000
 PYTHON = sys.executable
 SMALLWINS = shutil.which("smallwins", path=str(Path(sys.executable).parent))
 SMALLWINS_CMD = [SMALLWINS] if SMALLWINS else [PYTHON, "-m", "smallwins"]

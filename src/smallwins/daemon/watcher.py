@@ -1,18 +1,25 @@
 """File watching. Changes are hints that a scan may find something, never the truth: the
 daemon reconciles by scanning from the cursors anyway.
 
-On Linux the kernel's inotify is read straight from its descriptor on the asyncio loop, so an
-idle daemon costs nothing; elsewhere (or if inotify cannot be used) watchfiles does the work.
+On Linux the kernel's inotify is read through asyncinotify on the asyncio loop, so an idle
+daemon costs nothing: nothing wakes until the kernel has an event, where watchfiles wakes many
+times a second (see docs/performance.md). Elsewhere, or if inotify cannot be used (the limit
+on watches is reached), watchfiles does the work.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from asyncinotify import Event, Inotify
 
 log = logging.getLogger("smallwins.watcher")
 
@@ -20,6 +27,9 @@ log = logging.getLogger("smallwins.watcher")
 STEP_MS = 50
 DEBOUNCE_MS = 400
 BACKENDS = ("auto", "inotify", "watchfiles")
+# inotify events that come together (a commit writes a ref, two logs and the index) are handed
+# on as one batch once this many seconds pass without another.
+SETTLE = 0.015
 
 
 class Watcher:
@@ -48,18 +58,22 @@ class Watcher:
         self._is_relevant = is_relevant
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._inotify: Any = None
+        self._inotify: Inotify | None = None
+        self._recursive: set[int] = set()  # inotify watches whose new folders are followed
+        self._pending: set[Path] = set()
+        self._flush: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         if self.backend in ("auto", "inotify") and sys.platform.startswith("linux"):
             try:
                 self._start_inotify()
                 return
-            except OSError as exc:
+            except (ImportError, OSError) as exc:
                 log.warning("inotify cannot be used (%s); watching with watchfiles", exc)
-                if self._inotify is not None:
-                    self._inotify.close()
-                    self._inotify = None
+                self._close_inotify()
+        self._start_watchfiles()
+
+    def _start_watchfiles(self) -> None:
         self.backend = "watchfiles"
         loop = asyncio.get_running_loop()
         if self.plan:
@@ -69,38 +83,124 @@ class Watcher:
                 loop.create_task(self._watch([self.config_file.parent], recursive=False))
             )
 
-    def _start_inotify(self) -> None:
-        from smallwins.daemon.inotify import Inotify
-
-        inotify = Inotify(
-            self._on_change,
-            lambda: self._on_error(OSError("inotify queue overflow")),
-            keep=self._keep_path,
-            descend=lambda folder: bool(self._is_relevant(folder)),
-        )
-        self._inotify = inotify
-        for root in self.plan:
-            if root.is_dir():
-                inotify.add(root, recursive=True)
-            elif root.parent.is_dir():
-                inotify.add(root.parent, recursive=False)
-        if self.config_file.parent.is_dir():
-            inotify.add(self.config_file.parent, recursive=False)
-        inotify.start()
-        self.backend = "inotify"
-
     async def stop(self) -> None:
         self._stop.set()
-        if self._inotify is not None:
-            self._inotify.close()
-            self._inotify = None
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        self._close_inotify()
 
     def _keep_path(self, path: Path) -> bool:
         return path == self.config_file or bool(self._is_relevant(path))
+
+    # -- inotify (Linux) ---------------------------------------------------------------------
+
+    def _start_inotify(self) -> None:
+        from asyncinotify import InitFlags, Inotify
+
+        # asyncinotify 4.4's InitFlags.NONBLOCK is O_CLOEXEC's value, so ask for O_NONBLOCK.
+        self._inotify = Inotify(InitFlags.CLOEXEC | InitFlags(os.O_NONBLOCK))
+        for root in self.plan:
+            if root.is_dir():
+                self._add(root, recursive=True)
+            elif root.parent.is_dir():
+                self._add(root.parent, recursive=False)
+        if self.config_file.parent.is_dir():
+            self._add(self.config_file.parent, recursive=False)
+        task = asyncio.get_running_loop().create_task(self._read_inotify(self._inotify))
+        self._tasks.append(task)
+        self.backend = "inotify"
+
+    def _add(self, directory: Path, *, recursive: bool) -> None:
+        """Watch ``directory`` and, if recursive, every folder below it that is relevant."""
+        self._add_one(directory, recursive)
+        if recursive:
+            for root, dirs, _files in os.walk(directory):
+                kept = []
+                for name in dirs:
+                    child = Path(root) / name
+                    if self._is_relevant(child):
+                        self._add_one(child, True)
+                        kept.append(name)
+                dirs[:] = kept
+
+    def _add_one(self, directory: Path, recursive: bool) -> None:
+        from asyncinotify import Mask
+
+        assert self._inotify is not None
+        mask = (
+            Mask.MODIFY
+            | Mask.ATTRIB
+            | Mask.CLOSE_WRITE
+            | Mask.MOVED_FROM
+            | Mask.MOVED_TO
+            | Mask.CREATE
+            | Mask.DELETE
+            | Mask.DELETE_SELF
+            | Mask.MOVE_SELF
+            | Mask.ONLYDIR
+        )
+        try:
+            watch = self._inotify.add_watch(directory, mask)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EACCES):
+                return  # gone or unreadable: the next reconcile scan notices
+            code = exc.errno or 0
+            hint = " (raise fs.inotify.max_user_watches)" if code == errno.ENOSPC else ""
+            raise OSError(code, f"cannot watch {directory}: {os.strerror(code)}{hint}") from exc
+        if recursive:
+            self._recursive.add(watch.wd)
+
+    async def _read_inotify(self, inotify: Inotify) -> None:
+        try:
+            async for event in inotify:
+                self._on_inotify(event)
+        except OSError as exc:  # a new folder could not be watched: the limit on watches
+            log.warning("inotify cannot be used (%s); watching with watchfiles", exc)
+            self._close_inotify()
+            self._start_watchfiles()
+            self._on_error(exc)  # a reconcile catches what was missed meanwhile
+
+    def _on_inotify(self, event: Event) -> None:
+        from asyncinotify import Mask
+
+        mask = event.mask
+        if Mask.Q_OVERFLOW in mask:
+            self._on_error(OSError("inotify queue overflow"))
+            return
+        watch, path = event.watch, event.path
+        if watch is None or path is None:
+            return
+        if Mask.IGNORED in mask:  # the folder is gone, and asyncinotify has dropped its watch
+            self._recursive.discard(watch.wd)
+            return
+        new_folder = Mask.ISDIR in mask and (Mask.CREATE in mask or Mask.MOVED_TO in mask)
+        if new_folder and watch.wd in self._recursive and self._is_relevant(path):
+            self._add(path, recursive=True)
+        if self._keep_path(path):
+            self._pending.add(path)
+            if self._flush is not None:
+                self._flush.cancel()
+            self._flush = asyncio.get_running_loop().call_later(SETTLE, self._deliver)
+
+    def _deliver(self) -> None:
+        self._flush = None
+        batch, self._pending = self._pending, set()
+        if batch:
+            self._on_change(batch)
+
+    def _close_inotify(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+        if self._inotify is not None:
+            self._inotify.close()
+            self._inotify = None
+        self._recursive.clear()
+        self._pending.clear()
+
+    # -- watchfiles (elsewhere, or as the fallback) ------------------------------------------
 
     def _keep(self, _change: Any, path: str) -> bool:
         return self._keep_path(Path(path))
