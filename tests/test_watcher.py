@@ -202,3 +202,46 @@ def test_the_watch_limit_on_a_new_folder_falls_back_and_reconciles(
     before = inotify_fds()
     run(go())
     assert settles_at(before)
+
+
+def test_a_file_renamed_into_place_ends_the_batch_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smallwins.daemon import watcher as module
+
+    monkeypatch.setattr(module, "SETTLE", 2.0)  # far longer than any scheduling delay
+    seen = Seen()
+    watcher, root = watcher_for(tmp_path, seen)
+    log, ref = root / "a" / "log", root / "a" / "main"
+
+    async def go() -> None:
+        watcher.start()
+        started = time.monotonic()
+        with log.open("a") as f:  # as git moves a ref: its log first, then main.lock -> main
+            f.write("old new me\n")
+        (root / "a" / "main.lock").write_text("abc\n")
+        os.replace(root / "a" / "main.lock", ref)
+        await seen.wait_for(lambda: ref in seen.paths)
+        assert time.monotonic() - started < 1.0
+        assert log in seen.batches[0]
+        await watcher.stop()
+
+    run(go())
+
+
+def test_other_changes_wait_for_the_settle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smallwins.daemon import watcher as module
+
+    monkeypatch.setattr(module, "SETTLE", 0.3)
+    seen = Seen()
+    watcher, root = watcher_for(tmp_path, seen)
+
+    async def go() -> None:
+        watcher.start()
+        started = time.monotonic()
+        (root / "a" / "log").write_text("a line\n")
+        await seen.wait_for(lambda: seen.batches)
+        assert time.monotonic() - started >= 0.3
+        await watcher.stop()
+
+    run(go())

@@ -28,8 +28,12 @@ STEP_MS = 50
 DEBOUNCE_MS = 400
 BACKENDS = ("auto", "inotify", "watchfiles")
 # inotify events that come together (a commit writes a ref, two logs and the index) are handed
-# on as one batch once this many seconds pass without another.
+# on as one batch once this many seconds pass without another...
 SETTLE = 0.015
+# ...or at once, when the batch holds a file renamed into place: the last step of an atomic
+# write, which is how git moves a ref (main.lock -> main, after its logs) and how editors and
+# apps save. The batch still takes in every event of the kernel's read it came in.
+SETTLE_RENAMED = 0.0
 
 
 class Watcher:
@@ -61,6 +65,7 @@ class Watcher:
         self._inotify: Inotify | None = None
         self._recursive: set[int] = set()  # inotify watches whose new folders are followed
         self._pending: set[Path] = set()
+        self._renamed = False  # the pending batch holds a kept path renamed into place
         self._flush: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
@@ -180,12 +185,17 @@ class Watcher:
             self._add(path, recursive=True)
         if self._keep_path(path):
             self._pending.add(path)
+            self._renamed = self._renamed or Mask.MOVED_TO in mask
             if self._flush is not None:
                 self._flush.cancel()
-            self._flush = asyncio.get_running_loop().call_later(SETTLE, self._deliver)
+            # asyncinotify hands on the events of one read without yielding to the loop, so
+            # even a batch handed on "at once" holds all that the kernel had queued.
+            settle = SETTLE_RENAMED if self._renamed else SETTLE
+            self._flush = asyncio.get_running_loop().call_later(settle, self._deliver)
 
     def _deliver(self) -> None:
         self._flush = None
+        self._renamed = False
         batch, self._pending = self._pending, set()
         if batch:
             self._on_change(batch)
