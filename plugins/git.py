@@ -285,10 +285,7 @@ class GitDetector(Detector):
                 old = known.get(repo.path)
                 fresh = [sha for sha in tips if old is None or sha not in old]
                 if fresh:
-                    hidden = self._existing_commits(repo, old) if old else []
-                    commits = self._read_commits(
-                        repo, tips, fresh, hidden, history=old is None, context=context
-                    )
+                    commits = self._read_new_commits(repo, tips, fresh, old, context)
                     for win in commits:
                         # The same commit in two clones of one project counts once.
                         if win.key not in seen:
@@ -407,6 +404,31 @@ class GitDetector(Detector):
             if "detached" in lines:
                 heads.extend(line[5:] for line in lines if line.startswith("HEAD "))
         return heads
+
+    def _read_new_commits(
+        self,
+        repo: _Repo,
+        tips: Mapping[str, str],
+        fresh: list[str],
+        old: set[str] | None,
+        context: ScanContext,
+    ) -> Iterator[Win]:
+        """The commits reachable from ``fresh`` and not from the ``old`` tips."""
+        if not old:
+            yield from self._read_commits(
+                repo, tips, fresh, [], history=old is None, context=context
+            )
+            return
+        try:
+            # The old tips almost always still exist: one git process, not two.
+            yield from self._read_commits(
+                repo, tips, fresh, sorted(old), history=False, context=context
+            )
+        except _GitFailed:
+            # git log refuses all of it when one old tip is gone; git fails before its first
+            # record, and a commit yielded twice would count once (scan keeps keys seen).
+            hidden = self._existing_commits(repo, old)
+            yield from self._read_commits(repo, tips, fresh, hidden, history=False, context=context)
 
     def _existing_commits(self, repo: _Repo, shas: Iterable[str]) -> list[str]:
         # A rebase, an amend or a deleted branch leaves old tips that gc later removes; git log

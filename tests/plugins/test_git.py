@@ -98,6 +98,27 @@ def test_rescan_adds_nothing_and_costs_one_git_command(
     assert [args[args.index(str(project.path)) + 1] for args in commands] == ["show-ref"]
 
 
+def test_a_new_commit_costs_two_git_commands(
+    project: GitRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project.commit()
+    det = detector(project.path, authors=[ME])
+    first = scan(det)
+    new = project.commit("Second thought")
+    commands: list[list[str]] = []
+
+    class CountingPopen(subprocess.Popen[bytes]):
+        def __init__(self, args: list[str], **kwargs: Any) -> None:
+            commands.append(args)
+            super().__init__(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", CountingPopen)
+    result = scan(det, first.cursor)
+
+    assert keys(result) == {new}
+    assert [args[args.index(str(project.path)) + 1] for args in commands] == ["show-ref", "log"]
+
+
 def test_new_commit_is_news(project: GitRepo) -> None:
     project.commit()
     det = detector(project.path)
