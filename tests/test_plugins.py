@@ -3,13 +3,15 @@ from __future__ import annotations
 import asyncio
 import os
 import textwrap
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from smallwins.config import load_config
 from smallwins.daemon.daemon import Daemon
-from smallwins.ledger import open_ledger, sqlite_url
+from smallwins.ledger import Ledger, open_ledger, sqlite_url
 from smallwins.paths import resolve_paths
 from smallwins.plugins.loader import load_plugins
 from smallwins.plugins.source import build_sources
@@ -151,6 +153,75 @@ def test_raising_hanging_and_junk_detectors_do_not_stop_the_others(
         assert states["raises"].paused_until is not None
         assert "longer than 1 s" in (states["hangs"].last_error or "")
     assert "yielded an invalid win" in caplog.text
+
+
+SLOW = """
+import time
+from datetime import UTC, datetime
+from smallwins import Detector, DetectorOptions, Win, hookimpl
+
+class Options(DetectorOptions):
+    seconds: float
+
+class Slow(Detector):
+    name = "slow"
+    Options = Options
+    def scan(self, context):
+        time.sleep(self.options.seconds)
+        context.save_cursor({"done": True})
+        return [Win(key="late", title="late", occurred_at=datetime.now(UTC))]
+
+@hookimpl
+def register_detectors(register):
+    register(Slow)
+"""
+
+
+def slow_daemon(home: Path, tmp_path: Path, ledger: Ledger, seconds: float) -> Daemon:
+    folder = tmp_path / "plugins"
+    write_plugin(folder, "slow.py", SLOW)
+    (home / "config.toml").write_text(
+        f'plugins_dir = "{folder}"\nscan_timeout_seconds = 0.5\n'
+        f'[sources.slow]\ndetector = "slow"\nseconds = {seconds}\n'
+    )
+    paths = resolve_paths()
+    config = load_config(paths.config_file)
+    plugins = load_plugins(config.settings.plugins_dir, load_env="")
+    sources = build_sources(config, plugins)
+    return Daemon(paths, config, plugins, sources, ledger, load=lambda: (config, sources))
+
+
+def test_a_scan_given_up_records_nothing_when_it_ends_later(home: Path, tmp_path: Path) -> None:
+    async def scan_and_wait() -> int:
+        code = await daemon.run_once()
+        await asyncio.sleep(1.0)  # the scan ends meanwhile
+        return code
+
+    with open_ledger(sqlite_url(tmp_path / "ledger.sqlite3")) as ledger:
+        daemon = slow_daemon(home, tmp_path, ledger, seconds=1.0)
+        assert asyncio.run(scan_and_wait()) == 1
+        (state,) = ledger.source_states()
+        assert "longer than 0.5 s" in (state.last_error or "")
+        assert state.wins == 0
+        assert ledger.cursor("slow") is None
+
+
+def test_a_scan_that_ends_in_time_counts_however_long_recording_takes(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = Daemon._record
+
+    def slow_record(self: Daemon, *args: Any) -> Any:
+        time.sleep(1.0)  # past scan_timeout_seconds
+        return record(self, *args)
+
+    monkeypatch.setattr(Daemon, "_record", slow_record)
+    with open_ledger(sqlite_url(tmp_path / "ledger.sqlite3")) as ledger:
+        daemon = slow_daemon(home, tmp_path, ledger, seconds=0)
+        assert asyncio.run(daemon.run_once()) == 0
+        (state,) = ledger.source_states()
+        assert state.last_error is None
+        assert state.wins == 1
 
 
 def test_a_paused_source_is_told_to_system_targets_only(

@@ -40,26 +40,27 @@ PAUSE_AFTER = 3
 PAUSE_MAX = timedelta(hours=1)
 
 
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
 def in_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
     """Run ``fn`` in a daemon thread: a hung plugin then cannot block the process's exit."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
-    def settle(result: Any, error: BaseException | None) -> None:
-        if future.done():
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
     def target() -> None:
         try:
             result = fn(*args)
         except BaseException as exc:  # handed to the awaiting task, which decides
-            loop.call_soon_threadsafe(settle, None, exc)
+            loop.call_soon_threadsafe(_settle, future, None, exc)
         else:
-            loop.call_soon_threadsafe(settle, result, None)
+            loop.call_soon_threadsafe(_settle, future, result, None)
 
     threading.Thread(
         target=target, name=f"smallwins-{getattr(fn, '__name__', 'work')}", daemon=True
@@ -69,6 +70,61 @@ def in_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+# What a scan's thread hands back: what the detector found, and the new wins as recorded (or
+# why the ledger could not take them); None when it did not get that far.
+_Outcome = tuple[ScanResult, list[StoredWin] | Exception] | None
+
+
+class _ScanJob:
+    """One scan of a source on one thread: the pause check, the cursor, the detector and then,
+    unless the daemon has given up waiting, recording what it found. Back to back, with no
+    round trip through the event loop in between; the loop hears about the context (or a
+    ledger error reading it) through ``prepared`` while the detector already runs."""
+
+    def __init__(
+        self,
+        daemon: Daemon,
+        pipeline: Pipeline,
+        source: Source,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.prepared: asyncio.Future[ScanContext | None] = loop.create_future()
+        self._daemon = daemon
+        self._pipeline = pipeline
+        self._source = source
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._given_up = False
+        self._recording = False
+
+    def scan(self) -> _Outcome:
+        source, loop = self._source, self._loop
+        try:
+            paused = self._daemon._paused(source.name, now_utc())
+            context = None if paused else self._pipeline.context(source)
+        except BaseException as exc:
+            loop.call_soon_threadsafe(_settle, self.prepared, None, exc)
+            return None
+        loop.call_soon_threadsafe(_settle, self.prepared, context, None)
+        if context is None:
+            return None
+        result = run_scan(source.detector, context)
+        with self._lock:
+            if self._given_up:
+                return None
+            self._recording = True
+        try:
+            return result, self._daemon._record(self._pipeline, source, context, result)
+        except Exception as exc:  # reported by the loop, as the source's error
+            return result, exc
+
+    def give_up(self) -> bool:
+        """Stop waiting for the scan; False when it has ended and its recording has begun."""
+        with self._lock:
+            self._given_up = not self._recording
+            return self._given_up
 
 
 class Daemon:
@@ -92,7 +148,7 @@ class Daemon:
         self._load = load
         self._stopping = asyncio.Event()
         self._deliver_wake = asyncio.Event()
-        self._scanning: dict[str, asyncio.Future[ScanResult]] = {}
+        self._scanning: dict[str, asyncio.Future[_Outcome]] = {}
         self._rescan: set[str] = set()
         self._watcher: Watcher | None = None
         self._tasks: list[asyncio.Task[Any]] = []
@@ -178,25 +234,32 @@ class Daemon:
     async def _scan(self, source: Source) -> None:
         settings = self.config.settings
         started = time.perf_counter()
-        now = now_utc()
-        if self._paused(source.name, now):
+        job = _ScanJob(self, self.pipeline, source, asyncio.get_running_loop())
+        future = in_thread(job.scan)
+        self._scanning[source.name] = future
+        try:
+            context = await job.prepared
+        except BaseException:
+            self._scanning.pop(source.name, None)
+            raise
+        if context is None:
+            self._scanning.pop(source.name, None)
             log.debug("source %s is paused; scan skipped", source.name)
             return
-        pipeline = self.pipeline
-        context = await in_thread(pipeline.context, source)
-        future = in_thread(run_scan, source.detector, context)
-        self._scanning[source.name] = future
         error: str | None = None
-        result: ScanResult | None = None
+        outcome: _Outcome = None
         try:
-            result = await asyncio.wait_for(asyncio.shield(future), settings.scan_timeout_seconds)
+            outcome = await asyncio.wait_for(asyncio.shield(future), settings.scan_timeout_seconds)
         except TimeoutError:
-            error = (
-                f"the {source.detector_name} detector took longer than "
-                f"{settings.scan_timeout_seconds:g} s (scan_timeout_seconds) and was given up"
-            )
-            # The thread cannot be killed: keep the source marked busy until it returns.
-            future.add_done_callback(lambda _: self._scanning.pop(source.name, None))
+            if job.give_up():
+                error = (
+                    f"the {source.detector_name} detector took longer than "
+                    f"{settings.scan_timeout_seconds:g} s (scan_timeout_seconds) and was given up"
+                )
+                # The thread cannot be killed: keep the source marked busy until it returns.
+                future.add_done_callback(lambda _: self._scanning.pop(source.name, None))
+            else:  # the scan ended in time and its wins are being recorded
+                outcome = await future
         except DetectorError as exc:
             error = str(exc)
         except Exception as exc:  # plugin code: isolate it, report it, keep going
@@ -205,14 +268,14 @@ class Daemon:
         finally:
             if future.done():
                 self._scanning.pop(source.name, None)
-        if result is not None:
+        if outcome is not None:
+            result, recorded = outcome
             self._plan_wake(source.name, result.next_scan_at)
-            try:
-                new = len(await in_thread(self._record, pipeline, source, context, result))
-            except Exception as exc:  # the ledger cannot take it (disk full, locked...)
-                log.error("source %s: cannot record its wins: %r", source.name, exc)
-                await in_thread(self._note, source, f"cannot record wins: {exc!r}", [])
+            if isinstance(recorded, Exception):  # the ledger cannot take it (disk full, locked...)
+                log.error("source %s: cannot record its wins: %r", source.name, recorded)
+                await in_thread(self._note, source, f"cannot record wins: {recorded!r}", [])
                 return
+            new = len(recorded)
             problems = [str(p) for p in result.problems]
             for problem in problems[:10]:
                 log.warning("source %s: %s", source.name, problem)
