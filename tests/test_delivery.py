@@ -113,6 +113,22 @@ def test_refused_connection_is_a_failure_not_a_crash(tmp_path: Path, receiver: R
     assert state.failures == 1 and state.last_error
 
 
+def test_deliver_due_sends_to_every_target_and_a_down_one_holds_up_no_other(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    notify = NotifySettings.model_validate(
+        {"urls": ["json://127.0.0.1:9/down", receiver.url, f"{receiver.url}/second"]}
+    )
+    d = deliverer(tmp_path, notify)
+    d.ledger.add_moment(celebration(1, group=None), ["target-1", "target-2", "target-3"])
+
+    assert d.deliver_due(NOW) == 2
+
+    assert len(receiver.wait_for(2)) == 2
+    assert d.ledger.outbox_counts() == {"pending": 1, "failed": 1}
+    assert d.deliver_due(NOW) == 0  # nothing else is due: the down target is held
+
+
 def test_quiet_hours_delay_and_never_drop(tmp_path: Path, receiver: Receiver) -> None:
     d = deliverer(tmp_path, settings(receiver.url, quiet_hours="22:00-07:30"))
     night = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)

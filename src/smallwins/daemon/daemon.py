@@ -366,12 +366,7 @@ class Daemon:
 
     async def deliver(self, now: datetime | None = None) -> None:
         """Send everything due now, each target on its own thread."""
-        now = now or now_utc()
-        plan = await in_thread(self.deliverer.plan, now)
-        if plan:
-            await asyncio.gather(
-                *(in_thread(self.deliverer.deliver_target, msgs, now) for msgs in plan.values())
-            )
+        await in_thread(self.deliverer.deliver_due, now or now_utc())
 
     async def _deliver_loop(self) -> None:
         while not self._stopping.is_set():

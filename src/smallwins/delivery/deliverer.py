@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -147,3 +148,31 @@ class Deliverer:
                 break
             sent += 1
         return sent
+
+    def deliver_due(self, now: datetime) -> int:
+        """Send everything due now (blocking): each target's messages on a thread of its own,
+        the first target's on this one, straight after the outbox is read. Returns how many
+        messages were sent; the first error of any target is raised once all are done."""
+        plans = list(self.plan(now).values())
+        sent: list[int] = []
+        errors: list[Exception] = []
+
+        def deliver(messages: list[Outgoing]) -> None:
+            try:
+                sent.append(self.deliver_target(messages, now))
+            except Exception as exc:  # raised below, once the other targets are done
+                errors.append(exc)
+
+        others = [
+            threading.Thread(target=deliver, args=(messages,), name="smallwins-send", daemon=True)
+            for messages in plans[1:]
+        ]
+        for thread in others:
+            thread.start()
+        if plans:
+            deliver(plans[0])
+        for thread in others:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return sum(sent)
