@@ -424,11 +424,32 @@ class Latencies:
         return text + (f", {self.misses} missed" if self.misses else "")
 
 
+def realtime(on: bool) -> bool:
+    """Move the calling thread into the kernel's real-time class (SCHED_FIFO) or back to the
+    ordinary one; False when that is not allowed (it needs CAP_SYS_NICE)."""
+    tid = threading.get_native_id()
+    try:
+        if on:
+            os.sched_setscheduler(tid, os.SCHED_FIFO, os.sched_param(1))
+        else:
+            os.sched_setscheduler(tid, os.SCHED_OTHER, os.sched_param(0))
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
 class RefWatcher:
     """The benchmark's own view of a branch ref: the kernel's inotify on .git/refs/heads, read
     in a thread, timestamps each update of the ref (git renames main.lock to main) about
     0.2 ms after it happens. With ``post_to`` it is also the floor: one Apprise json:// POST
-    per update, its Apprise object built and warmed beforehand."""
+    per update, its Apprise object built and warmed beforehand.
+
+    The thread waits in the real-time class where it may: a daemon that starts work the moment
+    the ref changes keeps both cores busy then, and an ordinary thread would wake (and start
+    the clock) a few ms late. The floor's POST is sent from the ordinary class, like the
+    daemon's."""
+
+    realtime_ok: bool | None = None  # whether the thread could wait in the real-time class
 
     def __init__(self, heads: Path, branch: str, post_to: str | None = None) -> None:
         self.updates: queue.Queue[float] = queue.Queue()
@@ -454,6 +475,7 @@ class RefWatcher:
         self._thread.start()
 
     def _run(self) -> None:
+        self.realtime_ok = realtime(True)
         poller = select.poll()
         poller.register(self._fd, select.POLLIN)
         while not self._stop.is_set():
@@ -470,7 +492,11 @@ class RefWatcher:
             if hit:
                 self.updates.put(seen)
                 if self._apprise is not None:
+                    if self.realtime_ok:
+                        realtime(False)
                     self._apprise.notify(title="floor", body="the branch ref changed")
+                    if self.realtime_ok:
+                        realtime(True)
 
     def next_update(self, timeout: float) -> float | None:
         try:
@@ -549,11 +575,13 @@ def bench_latency(root: Path, report: Report, commits: int) -> None:
     default_window = NotifySettings().coalesce_seconds
     runs: dict[str, Latencies] = {}
     scans: list[float] = []
+    watchers_realtime = True
     with Receiver() as receiver:
         with RefWatcher(heads, "main", post_to=receiver.url) as floor_poster:
             runs["floor"] = measure_commits(
                 repo, receiver, floor_poster, commits, "floor", spacing=0.3, match_subject=False
             )
+            watchers_realtime = watchers_realtime and bool(floor_poster.realtime_ok)
         for label, coalesce, args in (("default", None, ()), ("nowindow", 0.0, ("-v",))):
             home = root / "latency" / f"home-{label}"
             write_config(home, latency_config(receiver, repo, coalesce))
@@ -571,6 +599,7 @@ def bench_latency(root: Path, report: Report, commits: int) -> None:
                     spacing=window + 0.3,
                     match_subject=True,
                 )
+                watchers_realtime = watchers_realtime and bool(watcher.realtime_ok)
                 if label == "nowindow":
                     scans = [
                         float(line.split("scanned in ")[1].split(" ms")[0]) / 1000
@@ -578,22 +607,30 @@ def bench_latency(root: Path, report: Report, commits: int) -> None:
                         if "scanned in" in line and ", 1 new" in line
                     ]
     floor, default, nowindow = runs["floor"], runs["default"], runs["nowindow"]
+    floor_p50 = percentile(floor.latency, 0.5)
     floor_p95 = percentile(floor.latency, 0.95)
-    for label, data in (
-        (f"ref->POST, default window {default_window:g} s", default),
-        ("ref->POST, coalesce_seconds = 0", nowindow),
-    ):
-        p95 = percentile(data.latency, 0.95)
-        report.rows.append(
-            Row(
-                label,
-                data.summary(),
-                f"floor {floor.summary()}",
-                p95 / floor_p95 if floor_p95 > 0 else None,
-                "p95 < 1.0 s",
-                p95 < 1.0,
-            )
+    p95 = percentile(default.latency, 0.95)
+    report.rows.append(
+        Row(
+            f"ref->POST, default window {default_window:g} s",
+            default.summary(),
+            f"floor {floor.summary()}",
+            p95 / floor_p95 if floor_p95 > 0 else None,
+            "p95 < 1.0 s",
+            p95 < 1.0,
         )
+    )
+    over = percentile(nowindow.latency, 0.5) - floor_p50
+    report.rows.append(
+        Row(
+            "ref->POST, coalesce_seconds = 0",
+            f"{nowindow.summary()} (p50 +{ms(over)})",
+            f"floor {floor.summary()}",
+            percentile(nowindow.latency, 0.5) / floor_p50 if floor_p50 > 0 else None,
+            "p50 <= floor + 10 ms",
+            over <= 0.010,
+        )
+    )
     report.note(
         "latency",
         f"{commits} commits per run, one at a time, on one real repository; the clock starts when "
@@ -612,13 +649,25 @@ def bench_latency(root: Path, report: Report, commits: int) -> None:
         "latency",
         f"floor: raw inotify in a thread + one warm Apprise json:// POST: {floor.summary()}.",
     )
+    report.note(
+        "latency",
+        "the benchmark's inotify thread waits in the kernel's real-time class (SCHED_FIFO), "
+        "so that its clock starts when the ref is replaced even while the daemon and git keep "
+        "both cores busy: "
+        + (
+            "it could."
+            if watchers_realtime
+            else "it was NOT allowed to (no CAP_SYS_NICE): under load the clock may start "
+            "late, which flatters the daemon."
+        ),
+    )
     if scans:
         report.note(
             "latency",
             f"inside the daemon (coalesce 0, its -v log): the scan of one new commit, with "
             f"recording it in the ledger, took p50 {ms(percentile(scans, 0.5))}, p95 "
-            f"{ms(percentile(scans, 0.95))}; the rest is mostly the {SETTLE * 1000:.0f} ms inotify "
-            "settle, then the delivery loop and the POST.",
+            f"{ms(percentile(scans, 0.95))}; the rest is the watcher handing on the ref's rename, "
+            "the delivery reading the outbox and the POST.",
         )
     over = percentile(default.latency, 0.5) - percentile(nowindow.latency, 0.5)
     report.note(
