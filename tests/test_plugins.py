@@ -11,6 +11,7 @@ import pytest
 
 from smallwins.config import load_config
 from smallwins.daemon.daemon import Daemon
+from smallwins.daemon.scanning import Scanner
 from smallwins.ledger import Ledger, open_ledger, sqlite_url
 from smallwins.paths import resolve_paths
 from smallwins.plugins.loader import load_plugins
@@ -209,13 +210,13 @@ def test_a_scan_given_up_records_nothing_when_it_ends_later(home: Path, tmp_path
 def test_a_scan_that_ends_in_time_counts_however_long_recording_takes(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    record = Daemon._record
+    record = Scanner._record
 
-    def slow_record(self: Daemon, *args: Any) -> Any:
+    def slow_record(self: Scanner, *args: Any) -> Any:
         time.sleep(1.0)  # past scan_timeout_seconds
         return record(self, *args)
 
-    monkeypatch.setattr(Daemon, "_record", slow_record)
+    monkeypatch.setattr(Scanner, "_record", slow_record)
     with open_ledger(sqlite_url(tmp_path / "ledger.sqlite3")) as ledger:
         daemon = slow_daemon(home, tmp_path, ledger, seconds=0)
         assert asyncio.run(daemon.run_once()) == 0

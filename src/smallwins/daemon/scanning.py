@@ -1,0 +1,244 @@
+"""Scanning the sources: one scan at a time per source, isolated and given up when it hangs,
+a source paused after failures in a row, and scans again when a detector asks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from smallwins.api.detector import ScanContext
+from smallwins.api.moment import Moment
+from smallwins.coach.pipeline import Pipeline
+from smallwins.daemon.threads import in_thread, now_utc, settle
+from smallwins.delivery.notify import TERMINAL
+from smallwins.errors import DetectorError
+from smallwins.ledger import StoredWin
+from smallwins.plugins.scan import ScanResult, run_scan
+from smallwins.plugins.source import Source
+
+if TYPE_CHECKING:
+    from smallwins.daemon.daemon import Daemon
+
+log = logging.getLogger("smallwins.daemon")
+
+# A source whose scans fail this many times in a row is paused, for longer each time.
+PAUSE_AFTER = 3
+PAUSE_MAX = timedelta(hours=1)
+
+
+# What a scan's thread hands back: what the detector found, and the new wins as recorded (or
+# why the ledger could not take them); None when it did not get that far.
+_Outcome = tuple[ScanResult, list[StoredWin] | Exception] | None
+
+
+class _ScanJob:
+    """One scan of a source on one thread: the pause check, the cursor, the detector and then,
+    unless the daemon has given up waiting, recording what it found. Back to back, with no
+    round trip through the event loop in between; the loop hears about the context (or a
+    ledger error reading it) through ``prepared`` while the detector already runs."""
+
+    def __init__(
+        self,
+        scanner: Scanner,
+        pipeline: Pipeline,
+        source: Source,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        self.prepared: asyncio.Future[ScanContext | None] = loop.create_future()
+        self._scanner = scanner
+        self._pipeline = pipeline
+        self._source = source
+        self._loop = loop
+        self._lock = threading.Lock()
+        self._given_up = False
+        self._recording = False
+
+    def scan(self) -> _Outcome:
+        source, loop = self._source, self._loop
+        try:
+            paused = self._scanner._paused(source.name, now_utc())
+            context = None if paused else self._pipeline.context(source)
+        except BaseException as exc:
+            loop.call_soon_threadsafe(settle, self.prepared, None, exc)
+            return None
+        loop.call_soon_threadsafe(settle, self.prepared, context, None)
+        if context is None:
+            return None
+        result = run_scan(source.detector, context)
+        with self._lock:
+            if self._given_up:
+                return None
+            self._recording = True
+        try:
+            return result, self._scanner._record(self._pipeline, source, context, result)
+        except Exception as exc:  # reported by the loop, as the source's error
+            return result, exc
+
+    def give_up(self) -> bool:
+        """Stop waiting for the scan; False when it has ended and its recording has begun."""
+        with self._lock:
+            self._given_up = not self._recording
+            return self._given_up
+
+
+class Scanner:
+    """The daemon's scans: which are running, which must run again, when detectors asked to
+    be woken."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+        self._running: dict[str, asyncio.Future[_Outcome]] = {}
+        self._again: set[str] = set()
+        self._wakes: dict[str, asyncio.TimerHandle] = {}
+
+    def cancel_wakes(self) -> None:
+        for handle in self._wakes.values():
+            handle.cancel()
+
+    async def scan(self, name: str) -> None:
+        """Scan one source now; if a scan of it is running, scan again when it ends."""
+        if name in self._running:
+            self._again.add(name)
+            return
+        source = self.daemon.sources.get(name)
+        if source is None:
+            return
+        try:
+            await self._scan(source)
+        finally:
+            if name in self._again and not self.daemon.stopping:
+                self._again.discard(name)
+                await self.scan(name)
+
+    def _paused(self, name: str, now: datetime) -> bool:
+        state = self.daemon.ledger.source_state(name)
+        return bool(state and state.paused_until and state.paused_until > now)
+
+    async def _scan(self, source: Source) -> None:
+        settings = self.daemon.config.settings
+        started = time.perf_counter()
+        job = _ScanJob(self, self.daemon.pipeline, source, asyncio.get_running_loop())
+        future = in_thread(job.scan)
+        self._running[source.name] = future
+        try:
+            context = await job.prepared
+        except BaseException:
+            self._running.pop(source.name, None)
+            raise
+        if context is None:
+            self._running.pop(source.name, None)
+            log.debug("source %s is paused; scan skipped", source.name)
+            return
+        error: str | None = None
+        outcome: _Outcome = None
+        try:
+            outcome = await asyncio.wait_for(asyncio.shield(future), settings.scan_timeout_seconds)
+        except TimeoutError:
+            if job.give_up():
+                error = (
+                    f"the {source.detector_name} detector took longer than "
+                    f"{settings.scan_timeout_seconds:g} s (scan_timeout_seconds) and was given up"
+                )
+                # The thread cannot be killed: keep the source marked busy until it returns.
+                future.add_done_callback(lambda _: self._running.pop(source.name, None))
+            else:  # the scan ended in time and its wins are being recorded
+                outcome = await future
+        except DetectorError as exc:
+            error = str(exc)
+        except Exception as exc:  # plugin code: isolate it, report it, keep going
+            error = f"the {source.detector_name} detector raised {exc!r}"
+            log.debug("source %s: traceback", source.name, exc_info=exc)
+        finally:
+            if future.done():
+                self._running.pop(source.name, None)
+        if outcome is not None:
+            result, recorded = outcome
+            self._plan_wake(source.name, result.next_scan_at)
+            if isinstance(recorded, Exception):  # the ledger cannot take it (disk full, locked...)
+                log.error("source %s: cannot record its wins: %r", source.name, recorded)
+                await in_thread(self._note, source, f"cannot record wins: {recorded!r}", [])
+                return
+            new = len(recorded)
+            problems = [str(p) for p in result.problems]
+            for problem in problems[:10]:
+                log.warning("source %s: %s", source.name, problem)
+            if result.junk:
+                problems.append(f"{len(result.junk)} invalid wins from the detector were skipped")
+            await in_thread(self._note, source, None, problems)
+            elapsed = (time.perf_counter() - started) * 1000
+            if new:
+                noun = source.detector.noun if new == 1 else source.detector.plural_noun()
+                log.info("source %s: %d new %s", source.name, new, noun)
+            log.debug("source %s: scanned in %.1f ms, %d new", source.name, elapsed, new)
+        else:
+            await in_thread(self._note, source, error, [])
+
+    def _plan_wake(self, name: str, when: datetime | None) -> None:
+        """Scan ``name`` again at ``when``, as its detector asked (replacing an older plan)."""
+        previous = self._wakes.pop(name, None)
+        if previous is not None:
+            previous.cancel()
+        if when is None or self.daemon.stopping:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, (when - now_utc()).total_seconds())
+        self._wakes[name] = loop.call_later(delay, lambda: self.daemon.spawn(self.scan(name)))
+
+    def _note(self, source: Source, error: str | None, problems: list[str]) -> None:
+        state = self.daemon.ledger.source_state(source.name)
+        if error is None:
+            self.daemon.ledger.note_scan(
+                source.name, source.detector_name, error=None, problems=problems
+            )
+            if state is not None and state.last_error:
+                log.info("source %s: scanning again without errors", source.name)
+            return
+        failures = (state.failures if state else 0) + 1
+        paused_until = None
+        if failures >= PAUSE_AFTER:
+            pause = min(timedelta(minutes=2 ** (failures - PAUSE_AFTER)), PAUSE_MAX)
+            paused_until = now_utc() + pause
+            log.warning(
+                "source %s: %s; paused for %s after %d failures in a row",
+                source.name,
+                error,
+                pause,
+                failures,
+            )
+        elif state is None or state.last_error != error:
+            log.warning("source %s: %s", source.name, error)
+        self.daemon.ledger.note_scan(
+            source.name, source.detector_name, error=error, paused_until=paused_until
+        )
+        if failures == PAUSE_AFTER:
+            self._tell_system(
+                f"paused:{source.name}:{now_utc().isoformat()}",
+                f"Source {source.name} is paused",
+                f"Its {source.detector_name} detector failed {failures} times in a row: "
+                f"{error}. It retries by itself; `smallwins status` shows more.",
+            )
+
+    def _tell_system(self, key: str, title: str, body: str) -> None:
+        """A problem with the daemon itself, for targets tagged ``system`` only."""
+        targets = [t for t in self.daemon.notifier.names_for("system") if t != TERMINAL]
+        if not targets:
+            return
+        now = now_utc()
+        moment = Moment("system", key, title, body, now, now, category="system")
+        if self.daemon.ledger.add_moment(moment, targets):
+            self.daemon.wake_delivery()
+
+    def _record(
+        self, pipeline: Pipeline, source: Source, context: ScanContext, result: ScanResult
+    ) -> list[StoredWin]:
+        new = pipeline.record(source, context, result, now=now_utc())
+        if new:
+            self.daemon.wake_delivery()
+        return new
+
+    async def scan_all(self) -> None:
+        await asyncio.gather(*(self.scan(name) for name in list(self.daemon.sources)))

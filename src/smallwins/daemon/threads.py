@@ -1,0 +1,44 @@
+"""The daemon's threads: work handed off the event loop, in threads that cannot hold up an
+exit."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def in_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    """Run ``fn`` in a daemon thread: a hung plugin then cannot block the process's exit."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def target() -> None:
+        try:
+            result = fn(*args)
+        except BaseException as exc:  # handed to the awaiting task, which decides
+            loop.call_soon_threadsafe(settle, future, None, exc)
+        else:
+            loop.call_soon_threadsafe(settle, future, result, None)
+
+    threading.Thread(
+        target=target, name=f"smallwins-{getattr(fn, '__name__', 'work')}", daemon=True
+    ).start()
+    return future
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
