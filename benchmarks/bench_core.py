@@ -43,7 +43,6 @@ from typing import Any
 from table import markdown_table
 
 from smallwins.config import NotifySettings, Settings
-from smallwins.daemon.watcher import SETTLE
 from smallwins.ledger.backends.sqlite import SqliteLedger
 from smallwins.ledger.backends.sqlite.schema import MIGRATIONS, migrate  # the schema: only here
 

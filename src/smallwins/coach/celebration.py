@@ -52,7 +52,12 @@ class ScanInfo:
             private=source.settings.private,
             first_scan=first_scan,
             history_keys=frozenset(w.key for w in wins if w.history),
-            places={w.key: str(w.details["place"]) for w in wins if w.details.get("place")},
+            # Only live wins are celebrated by place; history is summed up by the source.
+            places={
+                w.key: str(w.details["place"])
+                for w in wins
+                if not (first_scan or w.history) and w.details.get("place")
+            },
             rest_days_changed=rest_days_changed,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -113,6 +114,11 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     return str(value)
+
+
+def encoder() -> Callable[[Any], str]:
+    """``dumps`` for many values: one encoder made once (json.dumps makes one per call)."""
+    return json.JSONEncoder(default=_json_default, ensure_ascii=False, separators=(",", ":")).encode
 
 
 def dumps(value: Any) -> str:

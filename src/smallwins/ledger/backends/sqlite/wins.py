@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from smallwins.api.detector import RestDay
 from smallwins.api.win import Win, local_day
 from smallwins.ledger.backends.sqlite.connection import Connected, dt, marks, ts
-from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps
+from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps, encoder
 
 WIN_COLUMNS = "id, source, detector, key, kind, title, occurred_at, day, value, unit, tags, details"
 CHUNK = 500  # SQLite's limit on ``?`` in one statement is far above; this keeps statements small
@@ -149,70 +149,85 @@ class WinStore(Connected):
         zone: ZoneInfo,
         day_starts_at: dtime,
     ) -> list[StoredWin]:
-        """Insert the wins whose key the source has not recorded; returns them as stored."""
+        """Insert the wins whose key the source has not recorded; returns them as stored.
+
+        One statement for all the rows, each value encoded once: a first scan of a long
+        history is bound by git and the disk, not by this."""
         unique: dict[str, Win] = {}
         for win in wins:
             unique.setdefault(win.key, win)
-        existing: set[str] = set()
-        keys = list(unique)
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
-            existing.update(
-                row[0]
-                for row in db.execute(
-                    f"SELECT key FROM wins WHERE source = ? AND key IN ({marks(chunk)})",
-                    (source, *chunk),
+        fresh = list(unique.values())
+        # A source's first wins need no look-up: it has none recorded.
+        if db.execute("SELECT 1 FROM wins WHERE source = ? LIMIT 1", (source,)).fetchone():
+            existing: set[str] = set()
+            keys = list(unique)
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start : start + CHUNK]
+                existing.update(
+                    row[0]
+                    for row in db.execute(
+                        f"SELECT key FROM wins WHERE source = ? AND key IN ({marks(chunk)})",
+                        (source, *chunk),
+                    )
                 )
-            )
+            fresh = [win for win in fresh if win.key not in existing]
+        if not fresh:
+            return []
         now = time.time()
+        encode = encoder()
+        tags_json: dict[tuple[str, ...], str] = {}  # most wins of a source share their tags
+        first_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM wins").fetchone()[0] + 1
         rows = []
-        for key, win in unique.items():
-            if key in existing:
-                continue
-            day = local_day(win.occurred_at, zone, day_starts_at)
+        new = []
+        for number, win in enumerate(fresh, start=first_id):
+            at = win.occurred_at
+            day = local_day(at, zone, day_starts_at)
+            tags = tuple(win.tags)
+            tags_text = tags_json.get(tags)
+            if tags_text is None:
+                tags_text = tags_json[tags] = encode(list(tags))
+            details = dict(win.details)
+            value = float(win.value)
             rows.append(
                 (
                     source,
-                    key,
+                    win.key,
                     detector,
                     win.kind,
                     win.title,
-                    win.occurred_at.isoformat(),
-                    win.occurred_at.timestamp(),
+                    at.isoformat(),
+                    at.timestamp(),
                     day.isoformat(),
-                    float(win.value),
+                    value,
                     win.unit,
-                    dumps(list(win.tags)),
-                    dumps(dict(win.details)),
+                    tags_text,
+                    encode(details),
                     now,
                 )
             )
-        if not rows:
-            return []
-        first_id = (db.execute("SELECT COALESCE(MAX(id), 0) FROM wins").fetchone()[0]) + 1
+            new.append(
+                StoredWin(
+                    number,
+                    source,
+                    detector,
+                    win.key,
+                    win.kind,
+                    win.title,
+                    at,
+                    day,
+                    value,
+                    win.unit,
+                    tags,
+                    details,
+                )
+            )
         db.executemany(
             "INSERT INTO wins (source, key, detector, kind, title, occurred_at, ts, day,"
             " value, unit, tags, details, recorded_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        return [
-            StoredWin(
-                id=first_id + offset,
-                source=row[0],
-                detector=detector,
-                key=row[1],
-                kind=row[3],
-                title=row[4],
-                occurred_at=unique[row[1]].occurred_at,
-                day=date.fromisoformat(row[7]),
-                value=row[8],
-                unit=row[9],
-                tags=tuple(unique[row[1]].tags),
-                details=dict(unique[row[1]].details),
-            )
-            for offset, row in enumerate(rows)
-        ]
+        return new
 
     @staticmethod
     def _save_cursor(db: sqlite3.Connection, source: str, detector: str, cursor: Any) -> None:
