@@ -108,7 +108,8 @@ def candidate(
     zone: ZoneInfo,
     day_starts_at: dtime,
 ) -> list[StoredWin]:
-    """The same rows and StoredWins as ``WinStore._insert_wins``, made with less work."""
+    """The same rows and StoredWins as ``insert_wins`` (the SQLite ledger), with json's C
+    encoder made once."""
     now = time.time()
     unique: dict[str, Win] = {}
     for win in wins:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pydantic
 import pytest
-import smallwins_plugins.git as git_plugin
+import smallwins_plugins.git.log as git_log
 from smallwins_plugins.git import (
     GitDetector,
     GitOptions,
@@ -575,6 +575,6 @@ def test_records_split_across_reads_decode_as_each_record_alone(
         if len(parts := record.decode("utf-8", "replace").split("\x1f", 6)) == 7
     ]
     for size in (1, 2, 3, 5, 64, 1 << 16):
-        monkeypatch.setattr(git_plugin, "READ_CHUNK", size)
-        assert list(git_plugin._records(io.BytesIO(stream))) == expected
+        monkeypatch.setattr(git_log, "READ_CHUNK", size)
+        assert list(git_log.records(io.BytesIO(stream))) == expected
     assert len(expected) == 5 and expected[3][6] == "bad \ufffd and cut \ufffd"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from typing import TYPE_CHECKING
@@ -51,6 +52,8 @@ def run(context: Context, once: bool, verbose: bool) -> None:
         return new, configured_sources(new, plugins, context.cwd)
 
     daemon = Daemon(paths, config, plugins, sources, ledger, load=reload)
+    # What start-up made lives as long as the daemon: full collections need not walk it again.
+    gc.freeze()
     try:
         code = asyncio.run(daemon.run_once() if once else daemon.run())
     finally:

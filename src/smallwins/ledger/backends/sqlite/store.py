@@ -15,7 +15,7 @@ from smallwins.api.moment import Moment
 from smallwins.api.win import Win
 from smallwins.ledger.backends.sqlite.outbox import MomentStore
 from smallwins.ledger.backends.sqlite.schema import migrate, outdated
-from smallwins.ledger.backends.sqlite.wins import WinStore
+from smallwins.ledger.backends.sqlite.wins import WinStore, insert_wins
 from smallwins.ledger.protocol import LedgerView
 from smallwins.ledger.records import StoredWin
 
@@ -95,9 +95,7 @@ class SqliteLedger(WinStore, MomentStore):
         rest_days: Sequence[RestDay] | None = None,
     ) -> list[StoredWin]:
         with self.transaction() as db:
-            new = self._insert_wins(
-                db, source, detector, wins, zone=zone, day_starts_at=day_starts_at
-            )
+            new = insert_wins(db, source, detector, wins, zone=zone, day_starts_at=day_starts_at)
             if save_cursor:
                 self._save_cursor(db, source, detector, cursor)
             if rest_days is not None:
