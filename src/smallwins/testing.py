@@ -229,7 +229,12 @@ class Harness:
             coach = build_coach(self.settings, sources, self.plugins.rules, self.plugins.templates)
             if not self.settings.goals:
                 coach.goals += [Goal(name, (name,)) for name in self._recorded]
-            self._pipe = Pipeline(self.ledger, coach, lambda m: ["test"] if m.deliver else [])
+            self._pipe = Pipeline(
+                self.ledger,
+                coach,
+                lambda m: ["test"] if m.deliver else [],
+                timedelta(seconds=self.settings.notify.coalesce_seconds),
+            )
             self._pipe.load(self.clock())
         return self._pipe
 

@@ -65,3 +65,13 @@ def test_the_command_line_sees_what_the_kit_recorded(tmp_path: Path) -> None:
     done = run_cli("wins", "--json", home=home)
     assert done.returncode == 0, done.stderr
     assert [w["title"] for w in json.loads(done.stdout)] == ["12 min sit", "12 min sit"]
+
+
+def test_a_win_is_told_before_what_it_caused() -> None:
+    window = timedelta(seconds=0.4)  # the default coalescing window
+    with Harness(now=MONDAY, config={"notify": {"quiet_hours": ""}}) as harness:
+        harness.record("sits", [sit(0)])
+        assert harness.ledger.due(MONDAY, ["test"]) == []  # nothing it caused goes first
+        due = harness.ledger.due(MONDAY + window, ["test"])
+        assert [d.moment.kind for d in due] == ["celebration", "total"]
+        assert {d.moment.due_at for d in due} == {MONDAY + window}

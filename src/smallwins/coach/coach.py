@@ -229,6 +229,9 @@ class Coach:
             last_words=self.voice.last_words(ledger, "celebration"),
         )
         self.voice.said(celebration)
+        # A win is told before what it caused (a total, a streak): they wait for its burst.
+        for moment in moments:
+            moment.due_at = max(moment.due_at, celebration.due_at)
         return [celebration, *moments]
 
     # -- the clock ------------------------------------------------------------------------
