@@ -172,11 +172,13 @@ def isolate_environment(root: Path) -> None:
     user = root / "user"
     user.mkdir()
     os.environ.update({"HOME": str(user), "GIT_CONFIG_NOSYSTEM": "1", "TZ": "UTC"})
-    # smallwins' modules compiled once, as an installed package has them, not at every start
-    # (an editable install in a shell with PYTHONDONTWRITEBYTECODE=1 would compile each time,
-    # about 70 ms a process); the bytecode goes to the temporary folder, not the source tree.
+    # Modules compiled once, as an installed package has them, not at every start (an editable
+    # install in a shell with PYTHONDONTWRITEBYTECODE=1 would compile each time, about 70 ms a
+    # process). Next to the sources, where pip put the dependencies' bytecode: a cache prefix
+    # would make every process of a run compile all of them again, and a daemon that compiled
+    # Apprise and pydantic at start holds some 4 MiB more than one that did not.
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    os.environ["PYTHONPYCACHEPREFIX"] = str(root / "pycache")
+    os.environ.pop("PYTHONPYCACHEPREFIX", None)
 
 
 def toml_list(items: list[str]) -> str:

@@ -53,6 +53,8 @@ def run(context: Context, once: bool, verbose: bool) -> None:
 
     daemon = Daemon(paths, config, plugins, sources, ledger, load=reload)
     # What start-up made lives as long as the daemon: full collections need not walk it again.
+    # Its garbage is collected first, or freezing would keep it for good.
+    gc.collect()
     gc.freeze()
     try:
         code = asyncio.run(daemon.run_once() if once else daemon.run())
