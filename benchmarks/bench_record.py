@@ -7,10 +7,9 @@ The wins are those the git detector finds in the history that bench_core.py's fi
 figure uses (every tenth commit by someone else). Then, each on a fresh ledger file:
 
 - ``record`` itself, without the coach (``moments_for=None``);
-- its steps, replayed one by one from its code, to show what each costs;
-- a candidate shape of the same work, checked to store identical rows and to return equal
-  ``StoredWin``s: one JSON encoder for the batch, tags encoded once per distinct tuple, no
-  existence check while the source has no wins, each ``StoredWin`` made from its ``Win``.
+- its steps as the ledger once did them one by one (a new JSON encoder per value, a key
+  look-up per chunk, each ``StoredWin`` parsed back), to show what each cost: the analysis
+  that gave ``insert_wins`` its one-pass shape (docs/performance.md).
 
 Ledger files are deleted after each round: dirty pages of old files being written back would
 slow the next fsync.
@@ -20,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import sqlite3
 import sys
 import tempfile
 import time
@@ -38,7 +35,7 @@ from table import markdown_table
 # The ledger's parts this replays: imported here only.
 from smallwins.api.win import Win, local_day
 from smallwins.ledger.backends.sqlite import SqliteLedger
-from smallwins.ledger.records import StoredWin, _json_default, dumps
+from smallwins.ledger.records import StoredWin, dumps
 
 INSERT = (
     "INSERT INTO wins (source, key, detector, kind, title, occurred_at, ts, day, value, unit,"
@@ -84,117 +81,15 @@ class Bench:
         return best
 
 
-def json_encoder() -> Callable[[Any], str]:
-    """What ``dumps`` returns, with json's C encoder made once for a batch, not per call.
-
-    One per batch: after an exception its circular-reference markers may be left behind."""
-    from json.encoder import c_make_encoder, encode_basestring
-
-    if c_make_encoder is None:  # no C accelerator: the encoder object, made once
-        return json.JSONEncoder(
-            default=_json_default, ensure_ascii=False, separators=(",", ":")
-        ).encode
-    iterencode = c_make_encoder(
-        {}, _json_default, encode_basestring, None, ":", ",", False, False, True
-    )
-    return lambda value: "".join(iterencode(value, 0))
-
-
-def candidate(
-    db: sqlite3.Connection,
-    source: str,
-    detector: str,
-    wins: list[Win],
-    zone: ZoneInfo,
-    day_starts_at: dtime,
-) -> list[StoredWin]:
-    """The same rows and StoredWins as ``insert_wins`` (the SQLite ledger), with json's C
-    encoder made once."""
-    now = time.time()
-    unique: dict[str, Win] = {}
-    for win in wins:
-        unique.setdefault(win.key, win)
-    if db.execute("SELECT 1 FROM wins WHERE source = ? LIMIT 1", (source,)).fetchone():
-        keys = list(unique)
-        existing: set[str] = set()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            existing.update(
-                row[0]
-                for row in db.execute(
-                    f"SELECT key FROM wins WHERE source = ? AND key IN ({marks})", (source, *chunk)
-                )
-            )
-        fresh = [win for key, win in unique.items() if key not in existing]
-    else:
-        fresh = list(unique.values())  # a source's first wins: nothing to look up
-    if not fresh:
-        return []
-    encode = json_encoder()
-    tags_json: dict[tuple[str, ...], str] = {}
-    first_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM wins").fetchone()[0] + 1
-    rows = []
-    new = []
-    for number, win in enumerate(fresh, start=first_id):
-        moment = win.occurred_at
-        day = local_day(moment, zone, day_starts_at)
-        tags = tuple(win.tags)
-        encoded_tags = tags_json.get(tags)
-        if encoded_tags is None:
-            encoded_tags = tags_json[tags] = encode(list(tags))
-        details = dict(win.details)
-        value = float(win.value)
-        rows.append(
-            (
-                source,
-                win.key,
-                detector,
-                win.kind,
-                win.title,
-                moment.isoformat(),
-                moment.timestamp(),
-                day.isoformat(),
-                value,
-                win.unit,
-                encoded_tags,
-                encode(details),
-                now,
-            )
-        )
-        new.append(
-            StoredWin(
-                number,
-                source,
-                detector,
-                win.key,
-                win.kind,
-                win.title,
-                moment,
-                day,
-                value,
-                win.unit,
-                tags,
-                details,
-            )
-        )
-    db.executemany(INSERT, rows)
-    return new
-
-
 def measure(bench: Bench) -> None:
     wins, zone, starts = bench.wins, bench.zone, bench.day_starts_at
-    kept: dict[str, Any] = {}
 
     def record() -> None:
         ledger = bench.ledger()
         try:
-            kept["record"] = ledger.record(
-                SOURCE, DETECTOR, wins, {"v": 1}, zone=zone, day_starts_at=starts
-            )
+            ledger.record(SOURCE, DETECTOR, wins, {"v": 1}, zone=zone, day_starts_at=starts)
         finally:
             ledger.close()
-        kept["record_file"] = ledger.path
 
     bench.time("record(), no coach: all of it", record)
 
@@ -202,7 +97,7 @@ def measure(bench: Bench) -> None:
     now = time.time()
     days = [local_day(win.occurred_at, zone, starts) for win in wins]
 
-    def rows_as_record_makes_them() -> list[tuple[Any, ...]]:
+    def rows_one_by_one() -> list[tuple[Any, ...]]:
         return [
             (
                 SOURCE,
@@ -222,7 +117,7 @@ def measure(bench: Bench) -> None:
             for key, win in unique.items()
         ]
 
-    rows = rows_as_record_makes_them()
+    rows = rows_one_by_one()
 
     def existence_check() -> None:
         ledger = bench.ledger()
@@ -243,7 +138,7 @@ def measure(bench: Bench) -> None:
             db.executemany(INSERT, rows)
         ledger.close()
 
-    def stored_as_record_makes_them() -> None:
+    def stored_parsed_back() -> None:
         [
             StoredWin(
                 id=1 + offset,
@@ -273,46 +168,13 @@ def measure(bench: Bench) -> None:
         ("day.isoformat()", lambda: [d.isoformat() for d in days]),
         ("dumps(list(tags))", lambda: [dumps(list(w.tags)) for w in wins]),
         ("dumps(dict(details))", lambda: [dumps(dict(w.details)) for w in wins]),
-        ("the rows, all of the above per win", rows_as_record_makes_them),
+        ("the rows, all of the above per win", rows_one_by_one),
         ("executemany + COMMIT (the floor's insert)", insert),
-        ("the StoredWin list, as record() makes it", stored_as_record_makes_them),
+        ("the StoredWin list, parsed back as record() once did", stored_parsed_back),
     ]
     for label, fn in steps:
         bench.time(f"  {label}", fn)
     bench.time("  opening a fresh ledger (migrations, WAL)", lambda: bench.ledger().close(), False)
-
-    def candidate_record() -> None:
-        ledger = bench.ledger()
-        with ledger.transaction() as db:
-            kept["candidate"] = candidate(db, SOURCE, DETECTOR, wins, zone, starts)
-            db.execute(
-                "INSERT INTO cursors (source, detector, cursor, updated_at) VALUES (?, ?, ?, ?)",
-                (SOURCE, DETECTOR, dumps({"v": 1}), time.time()),
-            )
-        ledger.close()
-        kept["candidate_file"] = ledger.path
-
-    bench.time("candidate shape: all of it", candidate_record)
-    bench._files.clear()  # keep the last two files for the check
-    record()
-    candidate_record()
-    same_rows = rows_of(kept["record_file"]) == rows_of(kept["candidate_file"])
-    same_stored = kept["record"] == kept["candidate"]
-    bench.clean()
-    bench.lines.append((f"check: same rows {same_rows}, equal StoredWins {same_stored}", "", ""))
-    if not (same_rows and same_stored):
-        raise SystemExit("the candidate does not do what record() does")
-
-
-def rows_of(path: Path) -> list[Any]:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        return db.execute(
-            "SELECT id, source, key, detector, kind, title, occurred_at, ts, day, value, unit,"
-            " tags, details FROM wins ORDER BY id"
-        ).fetchall()
-    finally:
-        db.close()
 
 
 def main(argv: list[str] | None = None) -> int:
