@@ -6,10 +6,12 @@
 The wins are those the git detector finds in the history that bench_core.py's first-scan
 figure uses (every tenth commit by someone else). Then, each on a fresh ledger file:
 
-- ``record`` itself, without the coach (``moments_for=None``);
+- ``record`` itself, without the coach (``moments_for=None``), given the wins as a list;
+- a ``SqliteBatch`` filled win by win (what the daemon does on the scan's thread while git
+  still writes), and ``record`` of the filled batch: what is left after the scan;
 - its steps as the ledger once did them one by one (a new JSON encoder per value, a key
   look-up per chunk, each ``StoredWin`` parsed back), to show what each cost: the analysis
-  that gave ``insert_wins`` its one-pass shape (docs/performance.md).
+  that gave ``SqliteBatch`` its one-pass shape (docs/performance.md).
 
 Ledger files are deleted after each round: dirty pages of old files being written back would
 slow the next fsync.
@@ -35,6 +37,7 @@ from table import markdown_table
 # The ledger's parts this replays: imported here only.
 from smallwins.api.win import Win, local_day
 from smallwins.ledger.backends.sqlite import SqliteLedger
+from smallwins.ledger.backends.sqlite.batch import SqliteBatch
 from smallwins.ledger.records import StoredWin, dumps
 
 INSERT = (
@@ -92,6 +95,33 @@ def measure(bench: Bench) -> None:
             ledger.close()
 
     bench.time("record(), no coach: all of it", record)
+
+    def fill() -> Any:
+        batch = SqliteBatch(SOURCE, DETECTOR, zone=zone, day_starts_at=starts)
+        for win in wins:
+            batch.add(win)
+        return batch
+
+    def record_filled() -> None:
+        batch = fill()
+        ledger = bench.ledger()
+        try:
+            started = time.perf_counter()
+            ledger.record(SOURCE, DETECTOR, batch, {"v": 1}, zone=zone, day_starts_at=starts)
+            recorded.append(time.perf_counter() - started)
+        finally:
+            ledger.close()
+
+    recorded: list[float] = []
+    bench.time("  batch.add of each win (on the scan's thread, while git writes)", fill)
+    bench.time("  batch.add, then record() of the filled batch", record_filled)
+    bench.lines.append(
+        (
+            "  record() of the filled batch alone",
+            f"{min(recorded) * 1000:.0f}",
+            f"{min(recorded) / len(wins) * 1e6:.2f}",
+        )
+    )
 
     unique = {win.key: win for win in wins}
     now = time.time()

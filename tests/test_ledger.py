@@ -87,6 +87,28 @@ def test_a_win_keeps_every_field_and_its_local_day(ledger: Ledger) -> None:
     }
 
 
+def test_a_batch_filled_as_the_scan_runs_records_as_its_wins_would(ledger: Ledger) -> None:
+    details = {"place": "~/src/x", "n": 3}
+    first = [win("a", kind="sit", value=2, unit="min", tags=("t",), details=details), win("b")]
+    batch = ledger.batch("code", "git", zone=ZONE, day_starts_at=time(4))
+    for item in [*first, win("a", value=9)]:  # a key added twice keeps its first win
+        batch.add(item)
+    assert [w.key for w in batch] == ["a", "b"]
+    new = ledger.record("code", "git", batch, {"at": 1}, zone=ZONE, day_starts_at=time(4))
+    assert [w.to_json() for w in new] == [w.to_json() for w in ledger.wins()]
+    assert [w.id for w in new] == [w.id for w in ledger.wins()]
+    assert new[0].value == 2.0 and new[0].details == details and new[0].tags == ("t",)
+    # Keys the source recorded before are left out; a batch made for another day start is
+    # made again for the one the record names.
+    again = ledger.batch("code", "git", zone=ZONE, day_starts_at=time(0))
+    late = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)  # 02:30 in Berlin: before a 04:00 start
+    for item in [win("b"), win("c", late)]:
+        again.add(item)
+    (stored,) = ledger.record("code", "git", again, None, zone=ZONE, day_starts_at=time(4))
+    assert (stored.key, stored.day) == ("c", date(2026, 11, 19))
+    assert ledger.count_wins() == 3
+
+
 def test_wins_by_time_source_days_and_limit(ledger: Ledger) -> None:
     record(ledger, [win(f"c{n}", NOW + timedelta(days=n)) for n in range(5)])
     record(ledger, [win("m0", NOW + timedelta(hours=1))], source="sits")

@@ -17,7 +17,7 @@ from smallwins.api.moment import Moment
 from smallwins.api.win import Win
 from smallwins.coach.celebration import ScanInfo
 from smallwins.coach.coach import Coach
-from smallwins.ledger import Ledger, StoredWin
+from smallwins.ledger import Ledger, StoredWin, WinBatch
 from smallwins.plugins.scan import ScanResult, run_scan
 from smallwins.plugins.source import Source
 
@@ -50,13 +50,33 @@ class Pipeline:
     def scan(self, source: Source, *, now: datetime) -> tuple[ScanResult, list[StoredWin]]:
         """Scan ``source`` here and now, and record what it found; the new wins."""
         context = self.context(source)
-        result = run_scan(source.detector, context)
-        return result, self.record(source, context, result, now=now)
+        result, batch = self.detect(source, context)
+        return result, self.record(source, context, result, batch, now=now)
+
+    def detect(self, source: Source, context: ScanContext) -> tuple[ScanResult, WinBatch]:
+        """Run the source's detector, each valid win put into a batch for the ledger as the
+        detector yields it, so that readying a long history for the ledger overlaps with
+        the detector's own reading."""
+        schedule = self.coach.schedule
+        batch = self.ledger.batch(
+            source.name,
+            source.detector_name,
+            zone=schedule.zone,
+            day_starts_at=schedule.day_starts_at,
+        )
+        return run_scan(source.detector, context, keep=batch.add), batch
 
     def record(
-        self, source: Source, context: ScanContext, result: ScanResult, *, now: datetime
+        self,
+        source: Source,
+        context: ScanContext,
+        result: ScanResult,
+        batch: WinBatch | None = None,
+        *,
+        now: datetime,
     ) -> list[StoredWin]:
-        """Record a scan's result (wins, cursor, rest days) and the moments they make."""
+        """Record a scan's result (its wins, or the batch ``detect`` made of them; cursor;
+        rest days) and the moments they make."""
         changed = result.rest_days is not None and set(result.rest_days) != {
             rest for _, rest in self.ledger.rest_days(sources=[source.name])
         }
@@ -66,7 +86,7 @@ class Pipeline:
         return self.record_wins(
             scan,
             source.detector_name,
-            result.wins,
+            result.wins if batch is None else batch,
             now=now,
             cursor=result.cursor,
             save_cursor=result.cursor_saved,

@@ -16,8 +16,8 @@ from smallwins.coach.pipeline import Pipeline
 from smallwins.daemon.threads import in_thread, now_utc, settle
 from smallwins.delivery.notify import TERMINAL
 from smallwins.errors import DetectorError
-from smallwins.ledger import StoredWin
-from smallwins.plugins.scan import ScanResult, run_scan
+from smallwins.ledger import StoredWin, WinBatch
+from smallwins.plugins.scan import ScanResult
 from smallwins.plugins.source import Source
 
 if TYPE_CHECKING:
@@ -68,13 +68,13 @@ class _ScanJob:
         loop.call_soon_threadsafe(settle, self.prepared, context, None)
         if context is None:
             return None
-        result = run_scan(source.detector, context)
+        result, batch = self._pipeline.detect(source, context)
         with self._lock:
             if self._given_up:
                 return None
             self._recording = True
         try:
-            return result, self._scanner._record(self._pipeline, source, context, result)
+            return result, self._scanner._record(self._pipeline, source, context, result, batch)
         except Exception as exc:  # reported by the loop, as the source's error
             return result, exc
 
@@ -233,9 +233,14 @@ class Scanner:
             self.daemon.wake_delivery()
 
     def _record(
-        self, pipeline: Pipeline, source: Source, context: ScanContext, result: ScanResult
+        self,
+        pipeline: Pipeline,
+        source: Source,
+        context: ScanContext,
+        result: ScanResult,
+        batch: WinBatch,
     ) -> list[StoredWin]:
-        new = pipeline.record(source, context, result, now=now_utc())
+        new = pipeline.record(source, context, result, batch, now=now_utc())
         if new:
             self.daemon.wake_delivery()
         return new

@@ -4,7 +4,7 @@ Open one with ``open_ledger(url)``; the URL's scheme picks the implementation (s
 ``smallwins.ledger.backends``). Everything else asks it by name (``protocol.Ledger``).
 """
 
-from smallwins.ledger.protocol import Ledger, LedgerView
+from smallwins.ledger.protocol import Ledger, LedgerView, WinBatch
 from smallwins.ledger.records import (
     DayTotal,
     PendingDelivery,
@@ -36,6 +36,7 @@ __all__ = [
     "SourceState",
     "StoredWin",
     "TargetState",
+    "WinBatch",
     "WinMark",
     "check_url",
     "location",

@@ -8,7 +8,7 @@ transaction; ``Ledger`` adds opening, recording and delivery.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from datetime import time as dtime
 from typing import Any, Protocol, TypeVar
@@ -103,6 +103,17 @@ class LedgerView(Protocol):
         """Make every moment of ``group`` that waits, never tried, due at ``due``."""
 
 
+class WinBatch(Protocol):
+    """The wins of one scan on their way into the ledger (``Ledger.batch``), each taken as the
+    detector yields it: the work of making it storable then overlaps with the detector's own
+    (a first scan's ``git log`` writes for most of a second). Record it as ``record``'s wins;
+    a key added twice keeps its first win."""
+
+    def add(self, win: Win) -> None: ...
+
+    def __iter__(self) -> Iterator[Win]: ...
+
+
 class Ledger(LedgerView, Protocol):
     """The progress ledger: wins, cursors, moments and the outbox, kept durably."""
 
@@ -127,6 +138,11 @@ class Ledger(LedgerView, Protocol):
     def cursor(self, source: str) -> Any:
         """The source's cursor as last recorded (None before its first scan)."""
 
+    def batch(
+        self, source: str, detector: str, *, zone: ZoneInfo, day_starts_at: dtime
+    ) -> WinBatch:
+        """An empty batch for ``record`` of wins of ``source``, dated in ``zone``."""
+
     def record(
         self,
         source: str,
@@ -141,9 +157,10 @@ class Ledger(LedgerView, Protocol):
         save_cursor: bool = True,
         rest_days: Sequence[RestDay] | None = None,
     ) -> list[StoredWin]:
-        """Add the wins not yet recorded, the cursor, the rest days and the moments they make,
-        in one transaction. ``moments_for`` gets a view inside it and the new wins; each moment
-        it returns gets an outbox row per target ``targets_for`` names. Returns the new wins."""
+        """Add the wins not yet recorded (a ``batch`` of them, or any wins), the cursor, the
+        rest days and the moments they make, in one transaction. ``moments_for`` gets a view
+        inside it and the new wins; each moment it returns gets an outbox row per target
+        ``targets_for`` names. Returns the new wins."""
 
     def tell(
         self,

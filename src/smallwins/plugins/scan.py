@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -28,8 +29,12 @@ class ScanResult:
     next_scan_at: datetime | None = None
 
 
-def run_scan(detector: Detector, context: ScanContext) -> ScanResult:
-    """Call ``detector.scan`` and keep only valid wins; exceptions propagate to the caller."""
+def run_scan(
+    detector: Detector, context: ScanContext, keep: Callable[[Win], object] | None = None
+) -> ScanResult:
+    """Call ``detector.scan`` and keep only valid wins; exceptions propagate to the caller.
+
+    ``keep`` is given each valid win as soon as the detector yields it."""
     wins: list[Win] = []
     junk: list[str] = []
     produced = detector.scan(context)
@@ -48,6 +53,8 @@ def run_scan(detector: Detector, context: ScanContext) -> ScanResult:
                 )
             continue
         wins.append(item)
+        if keep is not None:
+            keep(item)
     if len(junk) > MAX_JUNK_LOGGED:
         log.warning("source %s: %d invalid wins skipped in all", context.source, len(junk))
     cursor = context.new_cursor if context.cursor_saved else context.cursor

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 from smallwins.api.detector import RestDay
 from smallwins.api.moment import Moment
 from smallwins.api.win import Win
+from smallwins.ledger.backends.sqlite.batch import SqliteBatch
 from smallwins.ledger.backends.sqlite.outbox import MomentStore
 from smallwins.ledger.backends.sqlite.schema import migrate, outdated
-from smallwins.ledger.backends.sqlite.wins import WinStore, insert_wins
+from smallwins.ledger.backends.sqlite.wins import WinStore
 from smallwins.ledger.protocol import LedgerView
 from smallwins.ledger.records import StoredWin
 
@@ -80,6 +81,11 @@ class SqliteLedger(WinStore, MomentStore):
         with self._lock:
             return fn(self)
 
+    def batch(
+        self, source: str, detector: str, *, zone: ZoneInfo, day_starts_at: dtime
+    ) -> SqliteBatch:
+        return SqliteBatch(source, detector, zone=zone, day_starts_at=day_starts_at)
+
     def record(
         self,
         source: str,
@@ -94,8 +100,13 @@ class SqliteLedger(WinStore, MomentStore):
         save_cursor: bool = True,
         rest_days: Sequence[RestDay] | None = None,
     ) -> list[StoredWin]:
+        if not (isinstance(wins, SqliteBatch) and wins.fits(source, detector, zone, day_starts_at)):
+            batch = self.batch(source, detector, zone=zone, day_starts_at=day_starts_at)
+            for win in wins:
+                batch.add(win)
+            wins = batch
         with self.transaction() as db:
-            new = insert_wins(db, source, detector, wins, zone=zone, day_starts_at=day_starts_at)
+            new = wins.insert(db)
             if save_cursor:
                 self._save_cursor(db, source, detector, cursor)
             if rest_days is not None:

@@ -5,19 +5,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from datetime import time as dtime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from smallwins.api.detector import RestDay
-from smallwins.api.win import Win, local_day
 from smallwins.ledger.backends.sqlite.connection import Connected, dt, marks, ts
-from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps, encoder
+from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps
 
 WIN_COLUMNS = "id, source, detector, key, kind, title, occurred_at, day, value, unit, tags, details"
-CHUNK = 500  # SQLite's limit on ``?`` in one statement is far above; this keeps statements small
 
 
 def _stored(row: Sequence[Any]) -> StoredWin:
@@ -54,96 +50,6 @@ def _sources_clause(
     if excluding:
         clauses.append((f"id NOT IN ({marks(excluding)})", list(excluding)))
     return clauses
-
-
-def insert_wins(
-    db: sqlite3.Connection,
-    source: str,
-    detector: str,
-    wins: Iterable[Win],
-    *,
-    zone: ZoneInfo,
-    day_starts_at: dtime,
-) -> list[StoredWin]:
-    """Insert the wins whose key the source has not recorded; returns them as stored.
-
-    One statement for all the rows, each value encoded once: a first scan of a long
-    history is bound by git and the disk, not by this."""
-    unique: dict[str, Win] = {}
-    for win in wins:
-        unique.setdefault(win.key, win)
-    fresh = list(unique.values())
-    # A source's first wins need no look-up: it has none recorded.
-    if db.execute("SELECT 1 FROM wins WHERE source = ? LIMIT 1", (source,)).fetchone():
-        existing: set[str] = set()
-        keys = list(unique)
-        for start in range(0, len(keys), CHUNK):
-            chunk = keys[start : start + CHUNK]
-            existing.update(
-                row[0]
-                for row in db.execute(
-                    f"SELECT key FROM wins WHERE source = ? AND key IN ({marks(chunk)})",
-                    (source, *chunk),
-                )
-            )
-        fresh = [win for win in fresh if win.key not in existing]
-    if not fresh:
-        return []
-    now = time.time()
-    encode = encoder()
-    tags_json: dict[tuple[str, ...], str] = {}  # most wins of a source share their tags
-    first_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM wins").fetchone()[0] + 1
-    rows = []
-    new = []
-    for number, win in enumerate(fresh, start=first_id):
-        at = win.occurred_at
-        day = local_day(at, zone, day_starts_at)
-        tags = tuple(win.tags)
-        tags_text = tags_json.get(tags)
-        if tags_text is None:
-            tags_text = tags_json[tags] = encode(list(tags))
-        details = dict(win.details)
-        value = float(win.value)
-        rows.append(
-            (
-                source,
-                win.key,
-                detector,
-                win.kind,
-                win.title,
-                at.isoformat(),
-                at.timestamp(),
-                day.isoformat(),
-                value,
-                win.unit,
-                tags_text,
-                encode(details),
-                now,
-            )
-        )
-        new.append(
-            StoredWin(
-                number,
-                source,
-                detector,
-                win.key,
-                win.kind,
-                win.title,
-                at,
-                day,
-                value,
-                win.unit,
-                tags,
-                details,
-            )
-        )
-    db.executemany(
-        "INSERT INTO wins (source, key, detector, kind, title, occurred_at, ts, day,"
-        " value, unit, tags, details, recorded_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows,
-    )
-    return new
 
 
 class WinStore(Connected):
