@@ -172,6 +172,18 @@ class Daemon:
             log.error("%s, but the new config is invalid; keeping the old one: %s", why, exc)
             sd_notify("READY=1")
             return
+        if not config.exists and self.config.exists:
+            # Deleted (or between an editor's delete and write): the defaults would watch
+            # nothing and record nothing until the file came back.
+            log.warning(
+                "%s, but %s is missing; keeping the last good config (%d sources) until it "
+                "comes back",
+                why,
+                config.path,
+                len(self.sources),
+            )
+            sd_notify("READY=1")
+            return
         self.config = config
         self.sources = {s.name: s for s in sources}
         self.notifier = self._make_notifier()
