@@ -15,6 +15,12 @@ class Paths:
     config_file: Path
     data_dir: Path
     state_dir: Path
+    home: Path | None = None  # SMALLWINS_HOME, when everything is under one folder
+
+    @property
+    def where(self) -> str:
+        """This smallwins's home, for a person to read: the folder, or the config file."""
+        return str(self.home) if self.home is not None else f"config {self.config_file}"
 
     @property
     def ledger_file(self) -> Path:
@@ -33,6 +39,7 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
     """``SMALLWINS_HOME`` puts everything under one folder; ``SMALLWINS_CONFIG`` names the file."""
     env = os.environ if env is None else env
     home = env.get("SMALLWINS_HOME")
+    root: Path | None = None
     if home:
         root = Path(home).expanduser()
         config_file = root / "config.toml"
@@ -51,4 +58,4 @@ def resolve_paths(env: Mapping[str, str] | None = None) -> Paths:
         )
     if env.get("SMALLWINS_CONFIG"):
         config_file = Path(env["SMALLWINS_CONFIG"]).expanduser()
-    return Paths(config_file, data_dir, state_dir)
+    return Paths(config_file, data_dir, state_dir, root)

@@ -27,15 +27,20 @@ def run(context: Context, once: bool, verbose: bool) -> None:
     import asyncio
 
     from smallwins.daemon.daemon import Daemon
-    from smallwins.daemon.lock import DaemonLock
+    from smallwins.daemon.lock import DaemonLock, LedgerLock
+    from smallwins.ledger import location, lock_file
 
     paths, config = context.paths, context.config
     setup_logging("DEBUG" if verbose else config.settings.log_level)
     log = logging.getLogger("smallwins")
     plugins, sources = context.plugins, context.sources
-    lock = DaemonLock(paths.lock_file)
+    lock = DaemonLock(paths.lock_file, paths.where)
+    beside = lock_file(context.ledger_url)
+    ledger_lock = beside and LedgerLock(beside, location(context.ledger_url), paths.where)
     try:
         lock.acquire()
+        if ledger_lock:
+            ledger_lock.acquire()
     except SmallwinsError as exc:
         fail(exc)
     ledger = context.open_ledger()
@@ -60,6 +65,8 @@ def run(context: Context, once: bool, verbose: bool) -> None:
         code = asyncio.run(daemon.run_once() if once else daemon.run())
     finally:
         ledger.close()
+        if ledger_lock:
+            ledger_lock.release()
         lock.release()
     sys.exit(code)
 

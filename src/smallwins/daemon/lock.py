@@ -1,4 +1,5 @@
-"""One daemon per state directory, held with a kernel lock (released when the process dies)."""
+"""Kernel locks (``flock``, released when the process dies): one daemon per state directory,
+and one daemon per ledger file, whichever home it was started with."""
 
 from __future__ import annotations
 
@@ -12,14 +13,24 @@ from smallwins.errors import AlreadyRunning
 
 
 class DaemonLock:
-    """An exclusive ``flock`` on ``state/daemon.lock``; the file holds the holder's pid."""
+    """An exclusive ``flock`` on ``state/daemon.lock``; the file holds the holder's pid and
+    the home it was started with."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, home: str = "") -> None:
         self.path = path
+        self.home = home
         self._file: IO[str] | None = None
 
+    def busy(self, pid: int | None, home: str | None) -> str:
+        """What to tell a person when another daemon (``pid``, started in ``home``) holds it."""
+        holder = f" (pid {pid})" if pid else ""
+        return (
+            f"another smallwins daemon{holder} is running with the state folder "
+            f"{self.path.parent}; stop it first, or set SMALLWINS_HOME to use another"
+        )
+
     def acquire(self, wait: float = 0.5) -> None:
-        """Take the lock or raise AlreadyRunning naming the holder's pid.
+        """Take the lock or raise AlreadyRunning naming the holder.
 
         ``status`` briefly takes a shared lock to ask whether a daemon runs, so a failed
         attempt is retried for ``wait`` seconds before giving up.
@@ -33,17 +44,13 @@ class DaemonLock:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    pid = read_pid(self.path)
+                    pid, home = read_holder(self.path)
                     handle.close()
-                    holder = f" (pid {pid})" if pid else ""
-                    raise AlreadyRunning(
-                        f"another smallwins daemon{holder} is running with the state folder "
-                        f"{self.path.parent}; stop it first, or set SMALLWINS_HOME to use another"
-                    ) from None
+                    raise AlreadyRunning(self.busy(pid, home)) from None
                 time.sleep(0.05)
         handle.seek(0)
         handle.truncate()
-        handle.write(f"{os.getpid()}\n")
+        handle.write(f"{os.getpid()}\n{self.home}\n")
         handle.flush()
         self._file = handle
 
@@ -53,12 +60,38 @@ class DaemonLock:
             self._file = None
 
 
-def read_pid(path: Path) -> int | None:
+class LedgerLock(DaemonLock):
+    """An exclusive ``flock`` on ``<ledger>.lock`` beside a ledger file: two daemons with
+    different homes but one ledger would each scan and tell every win. The database itself is
+    not locked, so ``wins`` and ``status`` read it while the daemon runs."""
+
+    def __init__(self, path: Path, ledger: str, home: str = "") -> None:
+        super().__init__(path, home)
+        self.ledger = ledger
+
+    def busy(self, pid: int | None, home: str | None) -> str:
+        holder = ", ".join(
+            part for part in (f"pid {pid}" if pid else "", f"home {home}" if home else "") if part
+        )
+        return (
+            f"another smallwins daemon{f' ({holder})' if holder else ''} records into the "
+            f"ledger {self.ledger}; stop it first, or give this home its own [ledger] url"
+        )
+
+
+def read_holder(path: Path) -> tuple[int | None, str | None]:
+    """The pid and home written in a lock file, each None when unknown."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
-        return None
-    return int(text) if text.isdigit() else None
+        return None, None
+    pid = lines[0].strip() if lines else ""
+    home = lines[1].strip() if len(lines) > 1 else ""
+    return (int(pid) if pid.isdigit() else None), (home or None)
+
+
+def read_pid(path: Path) -> int | None:
+    return read_holder(path)[0]
 
 
 def running_pid(path: Path) -> int | None:

@@ -64,6 +64,13 @@ def location(url: str) -> str:
     return str(_backend(url).location(url))
 
 
+def lock_file(url: str) -> Path | None:
+    """The file beside the ledger at ``url`` that a daemon locks to be its one writer; None
+    where there is none to lock (in memory, or a server shared by design)."""
+    lock: Path | None = getattr(_backend(url), "lock_file", lambda _url: None)(url)
+    return lock
+
+
 def open_ledger(url: str, *, readonly: bool = False) -> Ledger:
     """The ledger at ``url``, migrated to the current schema.
 

@@ -9,7 +9,7 @@ from smallwins.ledger.backends.sqlite.store import MEMORY, SqliteLedger
 from smallwins.ledger.protocol import Ledger
 from smallwins.ledger.url import LedgerNotFound
 
-__all__ = ["SqliteLedger", "location", "open_ledger", "path_of"]
+__all__ = ["SqliteLedger", "location", "lock_file", "open_ledger", "path_of"]
 
 
 def path_of(url: str) -> Path | None:
@@ -31,6 +31,12 @@ def open_ledger(url: str, *, readonly: bool = False) -> Ledger:
     if readonly and not path.exists():
         raise LedgerNotFound(f"no ledger at {path} yet: nothing has been recorded")
     return SqliteLedger(path, readonly=readonly)
+
+
+def lock_file(url: str) -> Path | None:
+    """``<ledger>.lock`` beside the file; none for a ledger in memory."""
+    path = path_of(url)
+    return None if path is None else path.with_name(path.name + ".lock")
 
 
 def location(url: str) -> str:
