@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import importlib.metadata
 import importlib.util
 import logging
 import os
-import stat
 import sys
 import time
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from smallwins.api import hookspecs
 from smallwins.api.detector import Detector, SourceOffer
 from smallwins.api.rules import Rule
 from smallwins.api.wording import Templates
+from smallwins.plugins.safety import UnsafePath, check_path, read_trusted
 
 log = logging.getLogger("smallwins.plugins")
 
@@ -57,16 +60,19 @@ def _allowed(env: str | None) -> set[str] | None:
     return {name.strip() for name in env.split(",") if name.strip()}
 
 
-def _writable_by_others(path: Path) -> bool:
-    return bool(path.stat().st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+class _CheckedSource(importlib.abc.Loader):
+    """Runs a plugin file from the source that was checked, never from cached bytecode."""
 
+    def __init__(self, path: Path, source: bytes) -> None:
+        self.path = path
+        self.source = source
 
-def _refusal(path: Path) -> str:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    return (
-        f"{path} is writable by group or others (mode {mode:o}), so anyone could run code as "
-        f"you through it; fix with: chmod go-w {path}"
-    )
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
+        return None
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        code = compile(self.source, str(self.path), "exec", dont_inherit=True)
+        exec(code, module.__dict__)
 
 
 def load_plugins(
@@ -75,11 +81,13 @@ def load_plugins(
     *,
     load_env: str | None = None,
     trace: bool | None = None,
+    uid: int | None = None,
 ) -> Plugins:
     """Build the plugin manager and load every plugin, each on its own.
 
     ``load_env`` is the value of ``SMALLWINS_LOAD_PLUGINS`` (read from the environment when not
-    given): a comma list of installed plugins to load, or empty for none of them.
+    given): a comma list of installed plugins to load, or empty for none of them. Files of a
+    ``plugins_dir`` load only when safe for the user ``uid`` (this process's by default) to run.
     """
     if load_env is None:
         load_env = os.environ.get("SMALLWINS_LOAD_PLUGINS")
@@ -109,7 +117,8 @@ def load_plugins(
             _failed(plugins, ep.name, f"failed to load ({ep.value}): {exc!r}")
 
     if plugins_dir is not None:
-        _load_dir(plugins, Path(plugins_dir).expanduser(), wanted)
+        owner = os.geteuid() if uid is None else uid
+        _load_dir(plugins, Path(plugins_dir).expanduser(), wanted, owner)
 
     while True:  # check_pending names one plugin at a time
         try:
@@ -134,30 +143,39 @@ def _failed(plugins: Plugins, name: str, message: str) -> None:
     plugins.failures.append(PluginFailure(name, message))
 
 
-def _load_dir(plugins: Plugins, directory: Path, wanted: Callable[[str], bool]) -> None:
+def _load_dir(plugins: Plugins, directory: Path, wanted: Callable[[str], bool], uid: int) -> None:
     if not directory.is_dir():
         _failed(plugins, str(directory), "plugins_dir is not a folder")
         return
-    if _writable_by_others(directory):
-        _failed(plugins, str(directory), _refusal(directory))
+    try:
+        check_path(directory, uid)
+    except UnsafePath as exc:
+        _failed(plugins, str(directory), f"refused: {exc}")
         return
     for path in sorted(directory.glob("*.py")):
         name = LOCAL_PREFIX + path.stem
         if path.name.startswith("_") or not wanted(name):
             continue
-        if _writable_by_others(path):
-            _failed(plugins, name, _refusal(path))
+        try:
+            resolved, source = read_trusted(path, uid)
+        except UnsafePath as exc:
+            _failed(plugins, name, f"refused: {exc}")
+            continue
+        except OSError as exc:
+            _failed(plugins, name, f"cannot read {path}: {exc.strerror}")
             continue
         module_name = f"smallwins_local.{path.stem}"
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
+        loader = _CheckedSource(resolved, source)
+        spec = importlib.util.spec_from_loader(module_name, loader, origin=str(resolved))
+        if spec is None:
             _failed(plugins, name, f"cannot import {path}")
             continue
+        spec.has_location = True  # sets __file__, so tracebacks and inspect find the source
         module = importlib.util.module_from_spec(spec)
         # Registered before exec so that dataclasses and pickling can find the module.
         sys.modules[module_name] = module
         try:
-            spec.loader.exec_module(module)
+            loader.exec_module(module)
             plugins.manager.register(module, name=name)
         except Exception as exc:  # one broken file is logged and skipped
             sys.modules.pop(module_name, None)
