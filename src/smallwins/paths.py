@@ -10,6 +10,42 @@ from pathlib import Path
 APP = "smallwins"
 
 
+def make_private_dir(path: Path) -> None:
+    """Create ``path`` and its missing parents 700 whatever the umask (the config may hold
+    secrets, the ledger is a diary); folders that exist keep their mode."""
+    missing: list[Path] = []
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)  # mkdir's mode passes through the umask
+
+
+def open_private(path: Path, flags: int = os.O_WRONLY | os.O_TRUNC) -> int:
+    """A descriptor on ``path``, created 600 whatever the umask (and made 600 when ``flags``
+    truncate it: what is written is new). Its folder is created private first."""
+    make_private_dir(path.parent)
+    fd = os.open(path, flags | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    if flags & os.O_TRUNC:
+        os.fchmod(fd, 0o600)
+    return fd
+
+
+def create_private(path: Path) -> None:
+    """Create an empty file 600 unless it exists; one that exists keeps its mode."""
+    os.close(open_private(path, os.O_WRONLY))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, the file private (600) whatever the umask."""
+    with os.fdopen(open_private(path), "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Paths:
     config_file: Path

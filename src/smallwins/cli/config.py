@@ -16,6 +16,7 @@ from smallwins.cli.group import cli
 def init(context: Context, force: bool) -> None:
     """Write a commented starter config: what the detectors find here (for git: the
     repository and your email), and the desktop notifier."""
+    from smallwins.paths import write_private
     from smallwins.plugins import starter
 
     target = context.paths.config_file
@@ -23,8 +24,7 @@ def init(context: Context, force: bool) -> None:
         click.echo(f"{target} already exists; `smallwins init --force` overwrites it.", err=True)
         sys.exit(1)
     found = starter.find(context.cwd, context.plugins)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(starter.render(found), encoding="utf-8")
+    write_private(target, starter.render(found))
     click.echo(f"Wrote {target}")
     for offer in found.offers:
         guess = "" if offer.here else " (nothing found here: a guess to edit)"
@@ -51,6 +51,8 @@ def check_config(context: Context) -> None:
         for problem in exc.problems:
             click.echo(f"smallwins: {problem}", err=True)
         sys.exit(exc.exit_code)
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if not config.exists:
         context.plugins  # noqa: B018  (a broken plugin is reported even without a config)
         click.echo(f"{path} does not exist: the defaults apply (smallwins init).")

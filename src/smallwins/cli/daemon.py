@@ -33,6 +33,8 @@ def run(context: Context, once: bool, verbose: bool) -> None:
     paths, config = context.paths, context.config
     setup_logging("DEBUG" if verbose else config.settings.log_level)
     log = logging.getLogger("smallwins")
+    for warning in config.warnings:
+        log.warning("%s", warning)
     plugins, sources = context.plugins, context.sources
     lock = DaemonLock(paths.lock_file, paths.where)
     beside = lock_file(context.ledger_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
 from pathlib import Path
 
@@ -18,10 +19,13 @@ from smallwins.errors import ConfigError
 class Config:
     """Settings read from one file (which may not exist) plus where each key came from."""
 
-    def __init__(self, settings: Settings, path: Path, text: str | None) -> None:
+    def __init__(
+        self, settings: Settings, path: Path, text: str | None, warnings: list[str] | None = None
+    ) -> None:
         self.settings = settings
         self.path = path
         self.text = text
+        self.warnings = warnings or []
 
     @property
     def exists(self) -> bool:
@@ -123,7 +127,21 @@ def load_config(path: Path) -> Config:
         raise _format_validation(path, text, exc) from None
     except SettingsError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    return Config(settings, path, text)
+    return Config(settings, path, text, _exposure(path) if text is not None else [])
+
+
+def _exposure(path: Path) -> list[str]:
+    """A warning when others may read the config: it may hold tokens and passwords."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return []
+    if not mode & (stat.S_IRGRP | stat.S_IROTH):
+        return []
+    return [
+        f"{path} is readable by others (mode {mode:o}) and may hold secrets; "
+        f"fix with: chmod 600 {path}"
+    ]
 
 
 def _format_validation(path: Path, text: str | None, exc: ValidationError) -> ConfigError:

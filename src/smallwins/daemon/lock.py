@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import IO
 
 from smallwins.errors import AlreadyRunning
+from smallwins.paths import open_private
 
 
 class DaemonLock:
@@ -35,8 +36,8 @@ class DaemonLock:
         ``status`` briefly takes a shared lock to ask whether a daemon runs, so a failed
         attempt is retried for ``wait`` seconds before giving up.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the process's life
+        fd = open_private(self.path, os.O_RDWR | os.O_APPEND)
+        handle = open(fd, "a+", encoding="utf-8")  # noqa: SIM115 - held for the process's life
         deadline = time.monotonic() + wait
         while True:
             try:

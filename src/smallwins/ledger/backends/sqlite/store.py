@@ -19,6 +19,7 @@ from smallwins.ledger.backends.sqlite.schema import migrate, outdated
 from smallwins.ledger.backends.sqlite.wins import WinStore
 from smallwins.ledger.protocol import LedgerView
 from smallwins.ledger.records import StoredWin
+from smallwins.paths import create_private
 
 T = TypeVar("T")
 
@@ -48,7 +49,8 @@ class SqliteLedger(WinStore, MomentStore):
             self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         else:
             if not memory:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # SQLite gives its -wal and -shm files the mode of the database file.
+                create_private(self.path)
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._db.isolation_level = None  # transactions are explicit: BEGIN IMMEDIATE
         self._lock = threading.RLock()
