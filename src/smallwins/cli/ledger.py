@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
@@ -62,14 +62,24 @@ def wins(
             rests = ledger.rest_days(sources=only, since=found[0].day, until=found[-1].day)
     if not found:
         click.echo("No wins match.")
-    # Rest days go between the wins of their days, so a listing shows the whole picture.
-    lines = [
-        (w.day, w.occurred_at.strftime("%Y-%m-%d %H:%M"), w.source, w.kind, w.title) for w in found
+    # A win keeps the day it was recorded on, where the person was (a diary is not rewritten
+    # after a move); its time is shown in the zone they are in now.
+    zone = context.config.settings.zone()
+    lines: list[tuple[date, float, datetime | None, str, str, str]] = [
+        (
+            w.day,
+            w.occurred_at.timestamp(),
+            w.occurred_at.astimezone(zone),
+            w.source,
+            w.kind,
+            w.title,
+        )
+        for w in found
     ]
-    lines += [
-        (r.day, f"{r.day.isoformat()}      ", name, "rest day", r.reason) for name, r in rests
-    ]
-    for _day, when, name, kind, title in sorted(lines, key=lambda line: (line[0], line[1])):
+    # Rest days go first among the wins of their days, so a listing shows the whole picture.
+    lines += [(r.day, float("-inf"), None, name, "rest day", r.reason) for name, r in rests]
+    for day, _order, at, name, kind, title in sorted(lines, key=lambda line: line[:2]):
+        when = at.strftime("%Y-%m-%d %H:%M") if at else f"{day.isoformat()}      "
         click.echo(f"{when}  {name:<12} {kind:<10} {title}")
 
 
