@@ -223,13 +223,26 @@ def test_strength_of_a_minutes_goal_counts_partial_days() -> None:
     assert t.strength == pytest.approx(0.5 * (1 - M_DAILY))
 
 
-def test_strength_of_a_weekly_goal_uses_its_frequency() -> None:
+def test_strength_of_a_weekly_goal_scores_the_share_of_its_target_in_the_window() -> None:
     g = goal(per="week", target=3)
     assert g.frequency == pytest.approx(3 / 7)
     m = 0.5 ** (math.sqrt(3 / 7) / 13)
-    t = tracker(g, {0: 1})
+    t = tracker(g, {0: 1, 3: 1})
     close(t, 1)
-    assert t.strength == pytest.approx((1 - m) * m)
+    # Loop doubles a yes-or-no habit's window under once a day: 1 of 6 wins in 14 days.
+    assert t.strength == pytest.approx((1 - m) / 6 * m + (1 - m) / 6)
+    day_1 = t.strength
+    close(t, 3)  # day 2: still 1 of 6; day 3: 2 of 6
+    assert t.strength == pytest.approx((day_1 * m + (1 - m) / 6) * m + (1 - m) / 3)
+
+
+def test_strength_of_a_weekly_minutes_goal_adds_up_the_last_seven_days() -> None:
+    m = 0.5 ** (math.sqrt(1 / 7) / 13)
+    t = tracker(goal(metric="minutes", per="week", target=300), {0: 100, 7: 50})
+    close(t, 6)
+    assert t.strength == pytest.approx(1 / 3 * (1 - m**7))
+    close(t, 7)  # day 0 left the window, day 7 came in
+    assert t.strength == pytest.approx(1 / 3 * (1 - m**7) * m + 1 / 6 * (1 - m))
 
 
 # -- totals and bests -------------------------------------------------------------------------

@@ -311,7 +311,7 @@ sitting: minutes a day, from sits
 
 weekly: sessions a week, from sits
   streak     3 weeks, best 6 weeks
-  strength   72%
+  strength   92%
   totals     54 sessions
   bests      biggest day 1 session, biggest week 6 sessions
   this week  2 sessions so far: 36% of your usual 5.5 sessions

@@ -33,6 +33,46 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def loop_score(frequency: float, previous: float, checkmark: float) -> float:
+    """The strength after one more day: the Loop Habit Tracker's ``Score.compute``.
+
+    ``frequency`` is the target's frequency per day, ``checkmark`` the share of the target met
+    (0 to 1)."""
+    m: float = 0.5 ** (math.sqrt(frequency) / 13)
+    return previous * m + checkmark * (1 - m)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """How a day is scored: the share of ``amount`` met in the trailing ``days`` (the day
+    itself included), and the frequency per day that weighs it."""
+
+    days: int
+    amount: float
+    frequency: float
+
+    @classmethod
+    def of(cls, goal: Goal, target: float) -> Window:
+        """The window of Loop's score for ``goal`` at ``target``.
+
+        A per-day goal is scored day by day. A per-week goal is scored on the last 7 days; a
+        ``count`` goal under 7 a week is Loop's yes-or-no habit, whose window Loop doubles (14
+        days, twice the target) so that a week's wins on other weekdays than the last week's
+        still count in full."""
+        if goal.per == "day":
+            return cls(1, target, 1.0)
+        if goal.metric == "count":
+            frequency = min(1.0, target / 7)
+            if frequency < 1:
+                return cls(14, 2 * target, frequency)
+            return cls(7, target, frequency)
+        return cls(7, target, 1 / 7)
+
+    def checkmark(self, total: float) -> float:
+        """The share of the target met by ``total`` over the window, at most 1."""
+        return min(1.0, total / self.amount)
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     """One goal's standing at one moment."""
@@ -200,9 +240,11 @@ class Tracker:
         if day in self.rest and not met:
             # A rest day is never a miss, even with a little done on it; met, it is a win.
             return DayClose(day, value, False, True, False, False, before)
-        done = min(1.0, value / self.target) if per_day else float(value > 0)
-        m = 0.5 ** (math.sqrt(self.goal.frequency) / 13)
-        self.strength = self.strength * m + done * (1 - m)
+        window = Window.of(self.goal, self.target)
+        total = value + sum(
+            self.days.get(day - timedelta(days=n), 0.0) for n in range(1, window.days)
+        )
+        self.strength = loop_score(window.frequency, self.strength, window.checkmark(total))
         grace_used = broke = False
         if per_day:
             if met:
