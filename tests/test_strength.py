@@ -3,11 +3,14 @@
 The cases and numbers come from uhabits (https://github.com/iSoron/uhabits) at commit
 5aa8744ef4c8e391c875bbb482e3e79740b5fd81: ``uhabits-core/src/jvmTest/java/org/isoron/uhabits/
 core/models/ScoreTest.kt`` and ``ScoreListTest.kt`` (YesNoScoreListTest,
-NumericalAtLeastScoreListTest, NumericalAtLeastScoreListWithSkipTest), with their tolerances.
+NumericalAtLeastScoreListTest, NumericalAtLeastScoreListWithSkipTest,
+NumericalAtMostScoreListTest), with their tolerances.
 Loop's habits map onto goals as follows: a yes-or-no habit of ``n`` times in 7 days is a
 ``count`` goal of ``target = n`` per week, a numerical habit is a ``value`` goal (Loop stores
 2.0 miles as 2000), a skipped day is a rest day. Loop's cases with a frequency that is neither
-a day nor a week (1 in 2 days, 1 in 30) have no goal to port to and are left out.
+a day nor a week (1 in 2 days, 1 in 30) have no goal to port to and are left out, and so is
+a target of 0 (a goal's target is above 0). An "at most" habit is a limit,
+``direction = "at_most"``.
 
 Loop numbers its days back from today: ``{0: ...}`` is today, ``{1: ...}`` yesterday.
 """
@@ -37,9 +40,14 @@ def yes_no(times_a_week: int | None = None) -> Goal:
     return goal(per="week", target=times_a_week)
 
 
-def numerical(*, per: str = "day", target: float = 2.0) -> Goal:
+def numerical(*, per: str = "day", target: float = 2.0, **kw: object) -> Goal:
     """Loop's numerical habit of the fixtures: at least 2 miles a day (or a week)."""
-    return goal(metric="value", per=per, target=target)
+    return goal(metric="value", per=per, target=target, **kw)
+
+
+def at_most(**kw: object) -> Goal:
+    """Loop's numerical "at most" habit of the fixtures: at most 2 miles a day."""
+    return numerical(direction="at_most", **kw)
 
 
 def scores(
@@ -184,6 +192,39 @@ def test_numerical_at_least_skips_do_not_affect_the_score() -> None:
     assert later == pytest.approx(initial, abs=E)
 
 
+# -- NumericalAtMostScoreListTest --------------------------------------------------------------
+
+
+def test_numerical_at_most_get_value() -> None:
+    expected = [
+        0.344253, 0.363106, 0.382992, 0.403967, 0.426090, 0.449426, 0.474039, 0.500000,
+        0.527383, 0.556266, 0.586730, 0.618863, 0.652756, 0.688505, 0.726212, 0.765983,
+        0.807933, 0.852180, 0.898851, 0.948078, 1.0, 0.0, 0.0,
+    ]  # fmt: skip
+    entries = {20: 1.0, **{n: 5.0 for n in range(20)}}
+    assert scores(at_most(), entries, days=len(expected)) == pytest.approx(expected, abs=E)
+
+
+def test_numerical_at_most_recompute() -> None:
+    # With nothing recorded yet, a limit is kept in full.
+    assert today_score(at_most(since=TODAY), {}) == pytest.approx(1.0, abs=E)
+    assert today_score(at_most(), {0: 5.0, 1: 5.0}) == pytest.approx(0.898850, abs=E)
+
+
+def test_numerical_at_most_score_is_comparable_to_progress() -> None:
+    assert today_score(at_most(), {n: 3.0 for n in range(500)}) == pytest.approx(0.5, abs=E)
+    assert today_score(at_most(), {n: 3.5 for n in range(500)}) == pytest.approx(0.25, abs=E)
+
+
+def test_numerical_at_most_underachieving_is_not_relevant() -> None:
+    assert today_score(at_most(), {1: 10000.0}) == pytest.approx(0.950773, abs=E)
+
+
+def test_numerical_at_most_overachieving_is_not_relevant() -> None:
+    assert today_score(at_most(), {0: 5.0, 1: 0.0}) == pytest.approx(0.948077, abs=E)
+    assert today_score(at_most(), {0: 5.0, 1: 1.0}) == pytest.approx(0.948077, abs=E)
+
+
 # -- per-week goals as they are lived -----------------------------------------------------------
 
 
@@ -203,3 +244,11 @@ def test_a_week_done_in_one_day_counts_in_full() -> None:
     # 3 wins on one day a week meet a 3-a-week goal: the window counts wins, not days.
     entries = {7 * k: 3.0 for k in range(52)}
     assert today_score(yes_no(3), entries) > 0.99
+
+
+def test_a_week_within_its_limit_keeps_full_strength() -> None:
+    # At most 60 minutes a week: 50 a week is within it; Loop's "at most" looks at 7 days.
+    g = goal(metric="minutes", per="week", target=60, direction="at_most")
+    assert today_score(g, {7 * k: 50.0 for k in range(52)}) == pytest.approx(1.0, abs=E)
+    # 90 a week is half again over the limit: the score settles at a half.
+    assert today_score(g, {7 * k: 90.0 for k in range(104)}) == pytest.approx(0.5, abs=1e-3)

@@ -18,15 +18,17 @@ from smallwins import (
 )
 
 STREAK_MARKS = (3, 7, 14, 30, 50, 100, 200, 365)
+# A limit's run is told from its first day: staying under is news from the start.
+LIMIT_MARKS = (1, *STREAK_MARKS)
 TOTAL_MARKS = (1, 10, 25, 50, 100, 250, 500, 1000)
 BEST_AFTER_DAYS = 14
 GAIN_THRESHOLD = 0.01
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
-def streak_marks(before: int, after: int) -> list[int]:
+def streak_marks(before: int, after: int, marks_from: tuple[int, ...] = STREAK_MARKS) -> list[int]:
     """Streak milestones in (before, after]: 3, 7, 14, 30, 50, 100, 200, 365, then yearly."""
-    marks = [m for m in STREAK_MARKS if before < m <= after]
+    marks = [m for m in marks_from if before < m <= after]
     marks += [y for y in range(730, after + 1, 365) if y > before]
     return marks
 
@@ -99,9 +101,21 @@ def base_values(progress: Progress) -> dict[str, Any]:
 
 
 class Streaks(Rule):
-    """A streak crossing 3, 7, 14, 30, 50, 100, 200, 365 days, then each year: told once."""
+    """A streak crossing 3, 7, 14, 30, 50, 100, 200, 365 days, then each year: told once.
+
+    A limit's streak (days or weeks within it) grows only when a day or week ends, from its
+    first one: it is told then, in words of its own.
+    """
 
     name = "streaks"
+
+    def on_day_end(self, event: DayEvent) -> Iterator[Tell]:
+        if event.goal.limit and event.goal.per == "day" and event.close.met:
+            yield from _limit_marks(event.close.streak_before, event.progress)
+
+    def on_week_end(self, event: WeekEvent) -> Iterator[Tell]:
+        if event.goal.limit and event.goal.per == "week" and event.close.met:
+            yield from _limit_marks(event.progress.streak - 1, event.progress)
 
     def on_win(self, event: WinEvent) -> Iterator[Tell]:
         unit = "days" if event.goal.per == "day" else "weeks"
@@ -111,6 +125,23 @@ class Streaks(Rule):
                 f"streak:{event.goal.name}:{event.after.streak_start}:{mark}",
                 {**base_values(event.after), "n": mark, "unit": unit, "unit1": unit[:-1]},
             )
+
+
+def _limit_marks(before: int, progress: Progress) -> Iterator[Tell]:
+    goal = progress.goal
+    unit1 = goal.per
+    for mark in streak_marks(before, progress.streak, LIMIT_MARKS):
+        yield Tell(
+            "limit_streak",
+            f"limit:{goal.name}:{progress.streak_start}:{mark}",
+            {
+                **base_values(progress),
+                "n": mark,
+                "unit": unit1 if mark == 1 else f"{unit1}s",
+                "unit1": unit1,
+                "per": f"a {unit1}",
+            },
+        )
 
 
 class Totals(Rule):
@@ -195,6 +226,8 @@ class MarginalGains(Rule):
 
     def on_week_end(self, event: WeekEvent) -> Iterator[Tell]:
         close, goal = event.close, event.goal
+        if goal.limit:
+            return  # more than usual is no gain against a limit
         if not close.baseline or close.value <= close.baseline * (1 + GAIN_THRESHOLD):
             return
         gain = close.value / close.baseline - 1
@@ -245,7 +278,7 @@ class Setbacks(Rule):
 
     def on_day_end(self, event: DayEvent) -> Iterator[Tell]:
         goal, close = event.goal, event.close
-        if not goal.setbacks or goal.per != "day" or close.met or close.rest:
+        if not goal.setbacks or goal.per != "day" or goal.limit or close.met or close.rest:
             return
         values = {**base_values(event.progress), "day": close.day.strftime("%A")}
         if close.grace_used:

@@ -11,6 +11,13 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("{n} {unit} and counting", "Your {goal} run just reached {n} {unit}."),
         ("Streak: {n} {unit}", "{n} {unit} without a gap in {goal}. That is a habit forming."),
     ],
+    "limit_streak": [
+        ("{n} {unit} within the limit", "{goal}: {n} {unit} in a row at {target} {per} or less."),
+        ("Held the line: {n} {unit}", "{n} {unit} within {target} {per} for {goal}. Well kept."),
+        ("Under the limit, {n} {unit}", "{goal} stayed within {target} {per} for {n} {unit}."),
+        ("{n} {unit} kept under", "Your {goal} limit held for {n} {unit} running."),
+        ("Within {target}: {n} {unit}", "{n} {unit} of {goal} within its limit. It gets easier."),
+    ],
     "total": [
         ("{n} {what} in {goal}", "{n} {what} so far, over {days} days. Compounding works."),
         ("{n} {what}", "Your {goal} total just passed {n} {what}."),

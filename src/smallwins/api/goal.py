@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Metric = Literal["count", "minutes", "value"]
 Per = Literal["day", "week"]
+Direction = Literal["at_least", "at_most"]
 
 
 def _percent(text: Any) -> Any:
@@ -36,6 +38,8 @@ class GoalSettings(BaseModel):
     max_target: float | None = Field(None, gt=0)
     grace_days: int = Field(1, ge=0, le=6)
     setbacks: bool = True
+    direction: Direction = "at_least"
+    since: date | None = None
 
     @field_validator("sources", "kinds", "tags", mode="before")
     @classmethod
@@ -51,6 +55,10 @@ class GoalSettings(BaseModel):
     def _ceiling(self) -> GoalSettings:
         if self.max_target is not None and self.max_target < self.target:
             raise ValueError("max_target is below target")
+        if self.direction == "at_most" and (self.ramp or self.max_target is not None):
+            raise ValueError('a limit (direction = "at_most") has no ramp or max_target')
+        if self.since is not None and self.direction != "at_most":
+            raise ValueError('since is for a limit: add direction = "at_most" or drop since')
         return self
 
 
@@ -72,6 +80,13 @@ class Goal:
     noun: str = "win"
     plural: str = "wins"
     private: bool = False
+    direction: Direction = "at_least"
+    since: date | None = None
+
+    @property
+    def limit(self) -> bool:
+        """Whether the target is a limit to stay within (``direction = "at_most"``)."""
+        return self.direction == "at_most"
 
     def counts(self, source: str, kind: str, tags: tuple[str, ...] | list[str]) -> bool:
         """Whether a win of ``source`` with ``kind`` and ``tags`` counts toward this goal."""
@@ -119,4 +134,6 @@ class Goal:
             noun=noun,
             plural=plural,
             private=private,
+            direction=settings.direction,
+            since=settings.since,
         )

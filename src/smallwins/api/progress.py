@@ -50,6 +50,7 @@ class Window:
     days: int
     amount: float
     frequency: float
+    limit: bool = False
 
     @classmethod
     def of(cls, goal: Goal, target: float) -> Window:
@@ -58,18 +59,22 @@ class Window:
         A per-day goal is scored day by day. A per-week goal is scored on the last 7 days; a
         ``count`` goal under 7 a week is Loop's yes-or-no habit, whose window Loop doubles (14
         days, twice the target) so that a week's wins on other weekdays than the last week's
-        still count in full."""
+        still count in full. A limit is Loop's numerical "at most" habit, whatever its
+        metric: its window is the day or the last 7 days."""
         if goal.per == "day":
-            return cls(1, target, 1.0)
-        if goal.metric == "count":
+            return cls(1, target, 1.0, goal.limit)
+        if goal.metric == "count" and not goal.limit:
             frequency = min(1.0, target / 7)
             if frequency < 1:
                 return cls(14, 2 * target, frequency)
             return cls(7, target, frequency)
-        return cls(7, target, 1 / 7)
+        return cls(7, target, 1 / 7, goal.limit)
 
     def checkmark(self, total: float) -> float:
-        """The share of the target met by ``total`` over the window, at most 1."""
+        """The share of the target met by ``total`` over the window, at most 1; for a limit,
+        1 within it, falling to 0 at twice the limit (Loop's "at most")."""
+        if self.limit:
+            return min(1.0, max(0.0, 1 - (total - self.amount) / self.amount))
         return min(1.0, total / self.amount)
 
 
@@ -101,6 +106,8 @@ class Progress:
 
     @property
     def met_today(self) -> bool:
+        if self.goal.limit:
+            return self.today_value <= self.target
         return self.today_value >= self.target
 
     @property
@@ -171,6 +178,10 @@ class Tracker:
     def __post_init__(self) -> None:
         self.target = self.goal.target
         self.grace_left = self.goal.grace_days
+        if self.goal.limit:
+            # Loop's "at most" score starts full, and counts from the day the limit starts.
+            self.strength = 1.0
+            self.first_day = self.goal.since
 
     # -- wins -----------------------------------------------------------------------------
 
@@ -190,7 +201,7 @@ class Tracker:
         self.total_value += total
         if self.goal.metric != "count":
             self.best_single = max(self.best_single, largest)
-        if self.first_day is None or day < self.first_day:
+        if self.first_day is None or (day < self.first_day and not self.goal.since):
             self.first_day = day
 
     def gap_before(self, day: date) -> int:
@@ -234,7 +245,7 @@ class Tracker:
             self.grace_left = self.goal.grace_days
         value = self.days.get(day, 0.0)
         per_day = self.goal.per == "day"
-        met = value >= self.target if per_day else value > 0
+        met = self._met(value) if per_day else (value > 0) != self.goal.limit
         before = self.streak
         self.best_day = max(self.best_day, value)
         if day in self.rest and not met:
@@ -267,16 +278,18 @@ class Tracker:
         target = self.target
         # A rest day is active only when it was met (a weekly goal's week is met or not as a
         # whole: a week of rest days is never a miss).
-        floor = target if self.goal.per == "day" else math.inf
-        active = [d for d in days if d not in self.rest or self.days.get(d, 0.0) >= floor]
-        if self.goal.per == "day":
-            met_days = sum(1 for d in active if self.days.get(d, 0.0) >= target)
+        per_day = self.goal.per == "day"
+        active = [
+            d for d in days if d not in self.rest or (per_day and self._met(self.days.get(d, 0.0)))
+        ]
+        if per_day:
+            met_days = sum(1 for d in active if self._met(self.days.get(d, 0.0)))
             # Most days of a week with at least four to count: a week of rest is no evidence.
             met = len(active) >= 4 and met_days * 7 >= len(active) * 5
             below = bool(active) and met_days * 2 < len(active)
         else:
             met_days = sum(1 for d in days if self.days.get(d, 0.0) > 0)
-            met = value >= target
+            met = self._met(value)
             below = not met and bool(active)
             if met:
                 if self.streak == 0:
@@ -287,6 +300,10 @@ class Tracker:
                 self.streak, self.streak_start = 0, None
         self._ramp(met, below)
         return WeekClose(start, value, baseline, met_days, len(active), met, target, self.target)
+
+    def _met(self, value: float) -> bool:
+        """Whether a day's (or a week's) metric meets the target, or stays within a limit."""
+        return value <= self.target if self.goal.limit else value >= self.target
 
     def _ramp(self, met: bool, below: bool) -> None:
         """Kaizen: a week met on most days raises the target a step; two weeks below ease it."""
@@ -318,8 +335,11 @@ class Tracker:
     def snapshot(self, today: date) -> Progress:
         today_value = self.days.get(today, 0.0)
         streak = self.streak
-        # The open day (or week) adds to the streak once it is met; it never breaks it.
-        if self.goal.per == "day":
+        # The open day (or week) adds to the streak once it is met; it never breaks it. Within
+        # a limit is known only when the day (or week) ends.
+        if self.goal.limit:
+            open_met = False
+        elif self.goal.per == "day":
             open_met = today_value >= self.target and self.closed_through != today
         else:
             week_end = week_start(today) + timedelta(days=6)

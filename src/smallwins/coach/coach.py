@@ -182,7 +182,12 @@ class Coach:
         moments: list[Moment] = []
         progress_note = ""
         title = "" if scan.private else win.title
-        for goal in self.goals_of(win.source, win.kind, win.tags):
+        goals = self.goals_of(win.source, win.kind, win.tags)
+        for goal in [g for g in goals if g.limit and g.name not in before_late]:
+            # A win against a limit is no small win: it is counted, its day told when it ends.
+            tracker = self.trackers.setdefault(goal.name, Tracker(goal))
+            tracker.add(win.day, win.occurred_at, win.value, win.title)
+        for goal in [g for g in goals if not g.limit]:
             tracker = self.trackers.setdefault(goal.name, Tracker(goal))
             if goal.name in before_late:
                 prior, before_late[goal.name] = before_late[goal.name], None
@@ -217,6 +222,8 @@ class Coach:
                 moments.extend(
                     self.voice.moments(ledger, tells, now, goal=goal.name, source=win.source)
                 )
+        if any(goal.limit for goal in goals):
+            return moments
         celebration = celebration_moment(
             ledger,
             scan,
@@ -271,10 +278,7 @@ class Coach:
         notes = tuple(ledger.held_back(ledger.last_digest_at()))
         # The weekly digest tells the week's wins, the daily one the day's.
         first = week_start(day) if weekly else day
-        wins = tuple(
-            (w.source, w.kind, "" if w.source in self._private_sources else w.title, w.value)
-            for w in ledger.wins(days=(first, day))
-        )
+        wins = digest_wins(ledger.wins(days=(first, day)), self.goals, self._private_sources)
         goals = tuple(
             self._private(self.trackers[g.name].snapshot(day))
             for g in self.goals
@@ -290,6 +294,18 @@ class Coach:
     def _private(self, progress: Progress) -> Progress:
         """A private goal's progress without titles: rules cannot leak what they never see."""
         return replace(progress, last_win_title=None) if progress.goal.private else progress
+
+
+def digest_wins(
+    wins: Iterable[StoredWin], goals: Sequence[Goal], private_sources: set[str]
+) -> tuple[tuple[str, str, str, float], ...]:
+    """A digest's wins: (source, kind, title, value), a private source's without its title,
+    and none that counts against a limit."""
+    return tuple(
+        (w.source, w.kind, "" if w.source in private_sources else w.title, w.value)
+        for w in wins
+        if not any(g.limit and g.counts(w.source, w.kind, w.tags) for g in goals)
+    )
 
 
 def tracker_from(ledger: LedgerView, goal: Goal, *, without: Sequence[int] = ()) -> Tracker:
