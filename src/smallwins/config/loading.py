@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict, SettingsError
 
+from smallwins.config.problems import describe, env_not_json, key_path, relevant
 from smallwins.config.settings import Settings
 from smallwins.errors import ConfigError
 
@@ -37,7 +38,7 @@ class Config:
 
 
 def _where(path: Path, text: str | None, loc: tuple[str | int, ...]) -> str:
-    key = ".".join(str(part) for part in loc if isinstance(part, str))
+    key = key_path(loc)
     names = [str(p) for p in loc if isinstance(p, str)]
     for depth in range(len(names), 0, -1):
         env = "SMALLWINS_" + "__".join(n.upper() for n in names[:depth])
@@ -126,7 +127,7 @@ def load_config(path: Path) -> Config:
     except ValidationError as exc:
         raise _format_validation(path, text, exc) from None
     except SettingsError as exc:
-        raise ConfigError(f"{path}: {exc}") from None
+        raise _format_settings_error(path, exc) from None
     return Config(settings, path, text, _exposure(path) if text is not None else [])
 
 
@@ -145,18 +146,25 @@ def _exposure(path: Path) -> list[str]:
 
 
 def _format_validation(path: Path, text: str | None, exc: ValidationError) -> ConfigError:
-    # A typo also makes the intended key "missing": name the typo first.
-    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    lines = []
-    for error in errors:
-        loc = tuple(error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown key; check its spelling in docs/configuration.md"
-        elif error["type"] == "missing":
-            message = "this key is required"
-        lines.append(_where(path, text, loc) + message)
+    lines = [
+        _where(path, text, tuple(error["loc"])) + describe(error)
+        for error in relevant(exc.errors())
+    ]
     first = lines[0]
     if len(lines) > 1:
         first += f"\n({len(lines) - 1} more problem(s); `smallwins check-config` lists them all)"
     return ConfigError(first, lines)
+
+
+def _format_settings_error(path: Path, exc: SettingsError) -> ConfigError:
+    # pydantic-settings reads lists and tables from the environment as JSON, and names only
+    # the top-level field when one is not: find the variable.
+    match = re.search(r'field "([^"]+)"', str(exc))
+    found = env_not_json(match[1]) if match else None
+    if found is None:
+        return ConfigError(f"{path}: {exc}")
+    name, key = found
+    return ConfigError(
+        f"${name}: {key}: {os.environ[name]!r} is not JSON; lists and tables from the "
+        """environment are written as JSON, like '["~/src/*"]' or '{"urls": []}'"""
+    )

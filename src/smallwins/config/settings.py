@@ -148,11 +148,15 @@ class NotifySettings(BaseModel):
     @field_validator("quiet_hours", mode="before")
     @classmethod
     def _quiet(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # From the environment, pydantic-settings reads "22" as the JSON number 22.
+            value = str(value)
         if isinstance(value, str):
             if not value.strip():
                 return None
             start, sep, end = value.partition("-")
             if not sep:
+                _parse_hhmm(start)
                 raise ValueError(f"{value!r} is not a range like 22:00-07:30")
             return {"start": _parse_hhmm(start), "end": _parse_hhmm(end)}
         return value

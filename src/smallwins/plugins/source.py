@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from smallwins.api.detector import Detector
 from smallwins.config import Config, SourceSettings
+from smallwins.config.problems import describe, relevant
 from smallwins.errors import ConfigError
 from smallwins.plugins.loader import Plugins, offers
 
@@ -53,10 +54,8 @@ def build_sources(config: Config, plugins: Plugins) -> list[Source]:
         try:
             options = detector_cls.Options(**settings.options())
         except ValidationError as exc:
-            # A typo also makes the intended key "missing": name the typo first.
-            errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-            error = errors[0]
-            loc = ("sources", name, *[str(p) for p in error["loc"]])
+            error = relevant(exc.errors())[0]
+            loc = ("sources", name, *error["loc"])
             if error["type"] == "extra_forbidden":
                 fields = sorted(detector_cls.Options.model_fields)
                 close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
@@ -66,7 +65,7 @@ def build_sources(config: Config, plugins: Plugins) -> list[Source]:
             elif error["type"] == "missing":
                 text = f"the {settings.detector} detector needs this key"
             else:
-                text = str(error["msg"]).removeprefix("Value error, ")
+                text = describe(error)
             raise config.error(loc, text) from None
         try:
             detector = detector_cls(name, options)
