@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from smallwins.config import Config, load_config
+from smallwins.config import Config, load_config, system_timezone
 from smallwins.daemon.lock import running_pid
 from smallwins.errors import SmallwinsError
 from smallwins.ledger import Ledger, LedgerNotFound, SourceState, location, open_ledger, sqlite_url
@@ -27,6 +27,7 @@ def report(paths: Paths) -> dict[str, Any]:
         "config": str(paths.config_file),
         "config_exists": paths.config_file.exists(),
         "config_error": None,
+        "timezone": system_timezone().key,
         "ledger": None,
         "sources": {},
         "outbox": {"pending": 0, "failed": 0},
@@ -38,6 +39,7 @@ def report(paths: Paths) -> dict[str, Any]:
     except SmallwinsError as exc:
         found["config_error"] = str(exc)
         return found
+    found["timezone"] = config.settings.zone().key
     for name, settings in config.settings.sources.items():
         found["sources"][name] = _source_json(settings.detector, None)
     url = ledger_url(paths, config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -41,7 +42,6 @@ def init(context: Context, force: bool) -> None:
 def check_config(context: Context) -> None:
     """Validate the config; exit 0 when it is good, 78 when not."""
     from smallwins.config import load_config
-    from smallwins.delivery.notify import Notifier
     from smallwins.errors import ConfigError
 
     path = context.paths.config_file
@@ -53,14 +53,19 @@ def check_config(context: Context) -> None:
         sys.exit(exc.exit_code)
     for warning in config.warnings:
         click.echo(f"warning: {warning}", err=True)
+    # Each plugin that failed is an error below; the loader's log line would say it twice.
+    logging.getLogger("smallwins.plugins").addHandler(logging.NullHandler())
+    sources = context.sources if config.exists else []
+    errors, warnings = context.problems()
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    for error in errors:
+        click.echo(f"smallwins: {error}", err=True)
+    if errors:
+        sys.exit(ConfigError.exit_code)
     if not config.exists:
-        context.plugins  # noqa: B018  (a broken plugin is reported even without a config)
         click.echo(f"{path} does not exist: the defaults apply (smallwins init).")
         return
-    sources = context.sources
-    problems = Notifier(config.settings.notify.urls).prepare()
-    for name, problem in problems.items():
-        click.echo(f"warning: notify target {name}: {problem}", err=True)
     click.echo(
         f"{path}: ok, {len(sources)} sources, {len(config.settings.notify.urls)} notification "
         "targets"

@@ -86,6 +86,27 @@ class Context:
         except SmallwinsError as exc:
             fail(exc)
 
+    def problems(self, storage: Path | None = None) -> tuple[list[str], list[str]]:
+        """What the config's keys do not show: (errors, warnings). Errors exit 78: a plugin
+        that failed to load or was refused, a notification URL that is wrong. A known URL
+        scheme whose library is missing here only warns, with the install hint."""
+        from smallwins.delivery.notify import Notifier
+
+        errors = [f"plugin {f.plugin}: {f.message}" for f in self.plugins.failures]
+        if errors:
+            errors.append("fix the plugin, or skip it with disabled_plugins in the config")
+        urls = self.config.settings.notify.urls
+        notifier = Notifier(urls, storage=storage)
+        found = notifier.prepare()
+        warnings = []
+        for index, target in enumerate(urls):
+            if target.name not in notifier.invalid:
+                if target.name in found:
+                    warnings.append(f"notify target {target.name}: {found[target.name]}")
+                continue
+            errors.append(str(self.config.error(("notify", "urls", index), found[target.name])))
+        return errors, warnings
+
     @property
     def ledger_url(self) -> str:
         from smallwins.status import ledger_url

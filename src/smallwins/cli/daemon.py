@@ -11,7 +11,7 @@ import click
 
 from smallwins.cli.context import Context, fail, pass_context, setup_logging
 from smallwins.cli.group import cli
-from smallwins.errors import SmallwinsError
+from smallwins.errors import ConfigError, SmallwinsError
 
 if TYPE_CHECKING:
     from smallwins.config import Config
@@ -45,6 +45,14 @@ def run(context: Context, once: bool, verbose: bool) -> None:
             ledger_lock.acquire()
     except SmallwinsError as exc:
         fail(exc)
+    if once:
+        # A one-off run is a check too: what check-config rejects fails it. The daemon only
+        # warns, and keeps going with the plugins and targets that work.
+        # (The daemon logs the warnings itself.)
+        errors, _ = context.problems(paths.apprise_storage)
+        if errors:
+            lock.release()
+            fail(ConfigError("\nsmallwins: ".join(errors)))
     ledger = context.open_ledger()
     if not config.exists:
         _explain_defaults(log, context)

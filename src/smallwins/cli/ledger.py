@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from smallwins.cli.context import Context, pass_context
 from smallwins.cli.group import cli
+from smallwins.errors import ConfigError
 
 
 def _since(value: str | None) -> datetime | None:
@@ -91,30 +94,41 @@ def status(context: Context, as_json: bool) -> None:
     from smallwins.status import report
 
     found = report(context.paths)
+    if found["config_error"]:
+        click.echo(f"smallwins: {found['config_error']}", err=True)
     if as_json:
         click.echo(json.dumps(found, indent=1))
-        return
-    _print_status(found)
+    else:
+        _print_status(found)
+    if found["config_error"]:
+        sys.exit(ConfigError.exit_code)
+
+
+def _local(moment: str | None, zone: ZoneInfo) -> str | None:
+    """An ISO time from the report in the person's zone, to the second."""
+    if moment is None:
+        return None
+    return datetime.fromisoformat(moment).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _print_status(report: dict[str, Any]) -> None:
+    zone = ZoneInfo(report["timezone"])
     running = f"running (pid {report['pid']})" if report["running"] else "not running"
     click.echo(f"daemon: {running}")
     exists = "" if report["config_exists"] else " (not written yet: smallwins init)"
-    click.echo(f"config: {report['config']}{exists}")
-    if report["config_error"]:
-        click.echo(f"  error: {report['config_error']}")
-    click.echo(f"ledger: {report['ledger']}")
+    invalid = " (invalid: see above)" if report["config_error"] else ""
+    click.echo(f"config: {report['config']}{exists}{invalid}")
+    click.echo(f"ledger: {report['ledger'] or 'unknown until the config is fixed'}")
     click.echo("sources:")
     if not report["sources"]:
         click.echo("  none")
     for name, src in sorted(report["sources"].items()):
-        last = src["last_scan"] or "never scanned"
+        last = _local(src["last_scan"], zone) or "never scanned"
         click.echo(f"  {name} ({src['detector']}): {src['wins']} wins, last scan {last}")
         if src["last_error"]:
             click.echo(f"    error: {src['last_error']}")
         if name in report["paused"]:
-            click.echo(f"    paused until {src['paused_until']}")
+            click.echo(f"    paused until {_local(src['paused_until'], zone)}")
         for problem in src["problems"][-3:]:
             click.echo(f"    problem: {problem}")
         if src["rest_days"]:

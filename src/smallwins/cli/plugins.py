@@ -10,6 +10,7 @@ import click
 
 from smallwins.cli.context import Context, pass_context
 from smallwins.cli.group import cli
+from smallwins.errors import ConfigError
 
 
 @cli.command(name="plugins")
@@ -29,7 +30,13 @@ def plugins_command(context: Context, as_json: bool) -> None:
         )
     if as_json:
         click.echo(json.dumps(rows, indent=1))
-        return
+    else:
+        _print_plugins(rows)
+    if plugins.failures:
+        sys.exit(ConfigError.exit_code)
+
+
+def _print_plugins(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if row["error"]:
             click.echo(f"{row['name']}: FAILED: {row['error']}")

@@ -57,14 +57,44 @@ def _scheme(url: str) -> str:
     return url.split("://", 1)[0].lower() if "://" in url else ""
 
 
-def unusable_reason(url: str) -> str:
-    """Why Apprise refused ``url``, and the fix."""
+def unusable_reason(url: str) -> tuple[str, bool]:
+    """Why Apprise refused ``url``, with the fix, and whether the URL itself is wrong.
+
+    A scheme Apprise does not know, or a known one written wrong, is wrong (a config error);
+    a known scheme whose library is missing here is not: installing the library fixes it."""
     scheme = _scheme(url)
-    if scheme in DESKTOP_SCHEMES:
-        return f"{scheme}:// cannot load here: {DESKTOP_SCHEMES[scheme]} is missing; {DESKTOP_FIX}"
     if not scheme:
-        return "not a URL: Apprise URLs look like scheme://..., e.g. ntfy://my-topic"
-    return f"Apprise does not accept this {scheme}:// URL; check it against the Apprise docs"
+        return "not a URL: Apprise URLs look like scheme://..., e.g. ntfy://my-topic", True
+    plugin = _plugin_for(scheme)
+    if plugin is None:
+        if scheme in ("http", "https"):
+            return (
+                f"Apprise knows no service at this {scheme}:// address; for a plain webhook "
+                f"write json{scheme.removeprefix('http')}:// instead",
+                True,
+            )
+        return f"Apprise knows no {scheme}:// URLs; check the scheme in the Apprise docs", True
+    if not getattr(plugin, "enabled", True):
+        if scheme in DESKTOP_SCHEMES:
+            missing = DESKTOP_SCHEMES[scheme]
+            return f"{scheme}:// cannot load here: {missing} is missing; {DESKTOP_FIX}", False
+        needs = getattr(plugin, "requirements", None) or {}
+        if needs.get("packages_required"):
+            fix = f"pip install '{needs['packages_required']}'"
+        else:
+            fix = str(needs.get("details") or "see the Apprise docs for what it needs")
+        return f"{scheme}:// cannot load here: {fix}", False
+    return f"Apprise does not accept this {scheme}:// URL; check it against the Apprise docs", True
+
+
+def _plugin_for(scheme: str) -> Any:
+    """Apprise's plugin class for ``scheme``, enabled or not; None when there is none."""
+    from apprise.manager_plugins import NotificationManager
+
+    try:
+        return NotificationManager()[scheme]  # type: ignore[no-untyped-call]  # Apprise is untyped
+    except KeyError:
+        return None
 
 
 def plugin_index(cache: Path | None) -> dict[str, str]:
@@ -124,7 +154,7 @@ def load_only(schemes: set[str], cache: Path | None) -> bool:
     return True
 
 
-def _apprise(url: str, storage: Path | None) -> tuple[Any, str | None]:
+def _apprise(url: str, storage: Path | None) -> tuple[Any, tuple[str, bool] | None]:
     import apprise
 
     asset = apprise.AppriseAsset(
@@ -161,9 +191,9 @@ def send_one(
     """Send one message to one URL now; returns (ok, error)."""
     quiet_library_loggers()
     register_url(url)
-    ap, error = _apprise(url, None)
+    ap, refused = _apprise(url, None)
     if ap is None:
-        return False, error
+        return False, refused[0] if refused else None
     outcome = _outcome(ap.notify(body=body, title=title, notify_type=notify_type, timeout=timeout))
     return outcome.ok, outcome.error
 
@@ -184,6 +214,8 @@ class Notifier:
         self.timeout = timeout
         self._storage = storage
         self._apprise: dict[str, Any] = {}
+        # Targets whose URL is wrong, not just unusable here: a config error.
+        self.invalid: set[str] = set()
         self._echo = echo or (lambda line: print(line, file=sys.stdout, flush=True))
         for target in targets:
             register_url(target.url.get_secret_value())
@@ -199,7 +231,9 @@ class Notifier:
         return [name for name, target in self.targets.items() if target.wants(category)]
 
     def prepare(self) -> dict[str, str]:
-        """Build every target's Apprise object now; returns the targets that cannot load."""
+        """Build every target's Apprise object now; returns the targets that cannot load.
+
+        Those whose URL is wrong (not only unusable here) are also in ``invalid``."""
         if not self.targets:
             return {}  # the terminal only: Apprise is not imported
         schemes = {_scheme(t.url.get_secret_value()) for t in self.targets.values()}
@@ -208,9 +242,11 @@ class Notifier:
         for name, target in self.targets.items():
             if name in self._apprise:
                 continue
-            ap, error = _apprise(target.url.get_secret_value(), self._storage)
+            ap, refused = _apprise(target.url.get_secret_value(), self._storage)
             if ap is None:
-                problems[name] = error or "cannot load"
+                problems[name], wrong = refused or ("cannot load", True)
+                if wrong:
+                    self.invalid.add(name)
             else:
                 self._apprise[name] = ap
         return problems
