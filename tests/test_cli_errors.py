@@ -121,3 +121,43 @@ def test_status_shows_times_in_the_persons_zone_to_the_second(home: Path, repo: 
     text = smallwins("status", env=env()).stdout
     assert f"code (git): 1 wins, last scan {local} +0545\n" in text, text
     assert not re.search(r"\d\d:\d\d:\d\d\.\d", text)
+
+
+@pytest.mark.parametrize(
+    ("source", "said"),
+    [
+        ('detector = "gti"', "2: sources.code.detector: no detector 'gti' (known: "),
+        (
+            'detector = "git"\nrepo = ["~/src"]',
+            "3: sources.code.repo: unknown key for the git detector; did you mean 'repos'?",
+        ),
+        ('detector = "git"\nrepos = []', "3: sources.code.repos: [] is too short"),
+    ],
+)
+def test_status_reports_what_check_config_rejects_in_a_source(
+    home: Path, source: str, said: str
+) -> None:
+    config = home / "config.toml"
+    config.write_text(f"[sources.code]\n{source}\n")
+    checked = smallwins("check-config", env=env())
+    assert checked.returncode == 78
+    done = smallwins("status", "--json", env=env())
+    assert done.returncode == 78
+    report = json.loads(done.stdout)
+    assert report["config_error"].startswith(f"{config}:{said}"), report["config_error"]
+    assert checked.stderr.startswith(f"smallwins: {report['config_error']}")
+    assert report["sources"]["code"]["wins"] == 0  # the rest of the report is still there
+
+
+def test_status_reports_a_plugin_that_failed_to_load(home: Path) -> None:
+    _broken_plugin(home)
+    done = smallwins("status", "--json", env=env())
+    assert done.returncode == 78
+    assert json.loads(done.stdout)["config_error"].startswith("plugin local:broken: failed")
+
+
+def test_run_once_refuses_a_url_apprise_cannot_read(home: Path) -> None:
+    (home / "config.toml").write_text('[notify]\nurls = ["json://"]\n')
+    done = smallwins("run", "--once", env=env())
+    assert done.returncode == 78, done.stderr
+    assert "notify.urls[0]: Apprise does not accept this json:// URL" in done.stderr

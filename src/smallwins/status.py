@@ -40,6 +40,7 @@ def report(paths: Paths) -> dict[str, Any]:
         found["config_error"] = str(exc)
         return found
     found["timezone"] = config.settings.zone().key
+    found["config_error"] = source_problem(config)
     for name, settings in config.settings.sources.items():
         found["sources"][name] = _source_json(settings.detector, None)
     url = ledger_url(paths, config)
@@ -51,6 +52,24 @@ def report(paths: Paths) -> dict[str, Any]:
     with ledger:
         add_ledger_state(ledger, found)
     return found
+
+
+def source_problem(config: Config) -> str | None:
+    """What check-config rejects beyond the config's keys, as the daemon would meet it: a
+    plugin that failed to load, an unknown detector, a detector's option."""
+    from smallwins.plugins.loader import load_plugins
+    from smallwins.plugins.source import build_sources
+
+    settings = config.settings
+    plugins = load_plugins(settings.plugins_dir, settings.disabled_plugins)
+    if plugins.failures:
+        failure = plugins.failures[0]
+        return f"plugin {failure.plugin}: {failure.message}"
+    try:
+        build_sources(config, plugins)
+    except SmallwinsError as exc:
+        return str(exc)
+    return None
 
 
 def add_ledger_state(ledger: Ledger, found: dict[str, Any]) -> None:
