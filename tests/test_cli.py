@@ -17,6 +17,7 @@ from tests.cli_run import smallwins
 from tests.conftest import Repo
 from tests.daemon_proc import DaemonProcess
 from tests.receiver import Receiver
+from tests.test_service import WORKING_SYSTEMCTL, systemctl_env
 
 
 def env(**extra: str) -> dict[str, str]:
@@ -171,8 +172,9 @@ def test_service_install_print_and_write(home: Path, tmp_path: Path) -> None:
         assert line in unit
     assert "-m smallwins run" in unit
     xdg = tmp_path / "xdg"
-    written = smallwins("service", "install", env=env(XDG_CONFIG_HOME=str(xdg)))
-    assert written.returncode == 0
+    # The stand-in systemctl of tests/test_service.py: no user manager runs here.
+    written = smallwins("service", "install", env=systemctl_env(tmp_path, WORKING_SYSTEMCTL))
+    assert written.returncode == 0, written.stderr
     assert (xdg / "systemd" / "user" / "smallwins.service").read_text() == unit
     assert "systemctl --user start smallwins.service" in written.stdout
     assert "journalctl --user -u smallwins.service" in written.stdout

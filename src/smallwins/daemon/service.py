@@ -7,7 +7,7 @@ import shlex
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -23,6 +23,23 @@ class ServiceFile:
     start: str
     logs: str
     enable: list[list[str]]
+    # Uninstalling: run before the file goes, then after it; ``stop`` still stops it when
+    # the file is gone.
+    disable: list[list[str]]
+    forget: list[list[str]]
+    stop: list[list[str]]
+    # What enabling made besides the file (a systemd .wants link).
+    links: list[Path]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a service command did; ``problem`` when the service manager could not be
+    reached or refused, with ``later``: the exact commands to run once it can be."""
+
+    done: list[str]
+    problem: str | None = None
+    later: list[str] = field(default_factory=list)
 
 
 def _command() -> list[str]:
@@ -64,6 +81,10 @@ def systemd_unit() -> ServiceFile:
             ["systemctl", "--user", "daemon-reload"],
             ["systemctl", "--user", "enable", UNIT_NAME],
         ],
+        disable=[["systemctl", "--user", "disable", "--now", UNIT_NAME]],
+        forget=[["systemctl", "--user", "daemon-reload"]],
+        stop=[["systemctl", "--user", "stop", UNIT_NAME], ["systemctl", "--user", "daemon-reload"]],
+        links=[config_home / "systemd" / "user" / "default.target.wants" / UNIT_NAME],
     )
 
 
@@ -102,6 +123,10 @@ def launchd_agent() -> ServiceFile:
         start=f"launchctl kickstart gui/{os.getuid()}/{AGENT_LABEL}",
         logs=f"tail -f {log_dir / 'smallwins.log'}",
         enable=[["launchctl", "load", "-w", str(path)]],
+        disable=[["launchctl", "unload", "-w", str(path)]],
+        forget=[],
+        stop=[["launchctl", "remove", AGENT_LABEL]],
+        links=[],
     )
 
 
@@ -109,20 +134,56 @@ def service_file() -> ServiceFile:
     return launchd_agent() if sys.platform == "darwin" else systemd_unit()
 
 
-def install(service: ServiceFile) -> list[str]:
-    """Write the file and enable it; returns the problems met while enabling."""
+def _run(commands: list[list[str]]) -> tuple[str | None, list[str]]:
+    """Run ``commands`` in order; at the first that cannot run or fails: why, and the
+    commands from it on, to run later."""
+    for index, command in enumerate(commands):
+        if shutil.which(command[0]) is None:
+            problem = f"{command[0]} is not installed here"
+        else:
+            try:
+                done = subprocess.run(
+                    command, capture_output=True, text=True, check=False, timeout=60
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                problem = f"{shlex.join(command)}: {exc}"
+            else:
+                if done.returncode == 0:
+                    continue
+                detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["failed"]
+                problem = f"{shlex.join(command)} failed: {detail[0]}"
+        return problem, [shlex.join(c) for c in commands[index:]]
+    return None, []
+
+
+def install(service: ServiceFile) -> Outcome:
+    """Write the file and enable it."""
     service.path.parent.mkdir(parents=True, exist_ok=True)
     if sys.platform == "darwin":
         (Path.home() / "Library" / "Logs" / "smallwins").mkdir(parents=True, exist_ok=True)
     service.path.write_text(service.text, encoding="utf-8")
-    problems = []
-    for command in service.enable:
-        if shutil.which(command[0]) is None:
-            problems.append(f"{command[0]} is not installed; run later: {shlex.join(command)}")
-            break
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            detail = done.stderr.strip().splitlines()[-1:] or ["failed"]
-            problems.append(f"{shlex.join(command)}: {detail[0]}")
-            break
-    return problems
+    problem, later = _run(service.enable)
+    if problem:
+        return Outcome([f"Wrote {service.path}"], problem, [*later, service.start])
+    return Outcome([f"Wrote {service.path}", "Enabled it: it starts at every login"])
+
+
+def uninstall(service: ServiceFile) -> Outcome:
+    """Stop and disable the service, and remove what ``install`` wrote. Idempotent."""
+    links = [link for link in service.links if link.is_symlink()]
+    if not service.path.exists() and not links:
+        return Outcome([f"Nothing to remove: {service.path} does not exist"])
+    done: list[str] = []
+    problem, _ = _run(service.disable)
+    if problem is None:
+        done.append("Stopped and disabled it")
+    for path in [*links, service.path]:
+        # Whether or not the manager could be told, the files go: the next start of the
+        # manager finds no service, and a leftover link would point at nothing.
+        if path.is_symlink() or path.exists():
+            path.unlink()
+            done.append(f"Removed {path}")
+    if problem is not None:
+        return Outcome(done, problem, [shlex.join(c) for c in service.stop])
+    problem, later = _run(service.forget)
+    return Outcome(done, problem, later)
