@@ -154,6 +154,8 @@ def test_status_reports_a_plugin_that_failed_to_load(home: Path) -> None:
     done = smallwins("status", "--json", env=env())
     assert done.returncode == 78
     assert json.loads(done.stdout)["config_error"].startswith("plugin local:broken: failed")
+    assert done.stderr.startswith("smallwins: plugin local:broken: failed to load")
+    assert done.stderr.count("local:broken") == 1, done.stderr
 
 
 def test_run_once_refuses_a_url_apprise_cannot_read(home: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -93,6 +94,9 @@ def status(context: Context, as_json: bool) -> None:
     """Is the daemon running; each source's last scan and error; the outbox."""
     from smallwins.status import report
 
+    # A plugin that failed is the report's config error; the loader's log line would say it
+    # twice.
+    logging.getLogger("smallwins.plugins").addHandler(logging.NullHandler())
     found = report(context.paths)
     if found["config_error"]:
         click.echo(f"smallwins: {found['config_error']}", err=True)
