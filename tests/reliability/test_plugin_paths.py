@@ -60,6 +60,8 @@ def listed(home: Path, plugins_dir: Path) -> tuple[dict[str, Any], str]:
     os.chmod(home / "config.toml", 0o600)
     done = smallwins("plugins", "--json", env={**os.environ, "SMALLWINS_LOAD_PLUGINS": ""})
     rows = {row["name"]: row for row in json.loads(done.stdout)}
+    # A refused plugin fails the command as one that cannot load does: 78, until it is fixed.
+    assert done.returncode == (78 if any(row.get("error") for row in rows.values()) else 0)
     return rows, done.stderr
 
 
@@ -94,6 +96,7 @@ def test_a_file_owned_by_another_user_is_refused(home: Path, tmp_path: Path) -> 
     assert rows["local:safe"]["detectors"] == ["safe"]
     checked = smallwins("check-config", env={**os.environ, "SMALLWINS_LOAD_PLUGINS": ""})
     assert f"chown root {theirs}" in checked.stderr
+    assert checked.returncode == 78
 
 
 def test_a_folder_owned_by_another_user_is_refused(home: Path, tmp_path: Path) -> None:

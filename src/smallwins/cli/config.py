@@ -51,16 +51,14 @@ def check_config(context: Context) -> None:
         for problem in exc.problems:
             click.echo(f"smallwins: {problem}", err=True)
         sys.exit(exc.exit_code)
-    for warning in config.warnings:
-        click.echo(f"warning: {warning}", err=True)
     # Each plugin that failed is an error below; the loader's log line would say it twice.
     logging.getLogger("smallwins.plugins").addHandler(logging.NullHandler())
     sources = context.sources if config.exists else []
     errors, warnings = context.problems()
-    for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
     for error in errors:
         click.echo(f"smallwins: {error}", err=True)
+    for warning in [*config.warnings, *warnings]:
+        click.echo(f"warning: {warning}", err=True)
     if errors:
         sys.exit(ConfigError.exit_code)
     if not config.exists:
