@@ -10,6 +10,7 @@ from typing import IO
 
 from .apple_health import read_apple_health
 from .formats import (
+    FIELD_SEPARATOR,
     INSIGHT_TIMER_HEADER,
     MEDITATION_ASSISTANT_HEADER,
     RECORD_START,
@@ -26,6 +27,9 @@ Reader = Callable[[IO[bytes], Reading], Iterator[Item]]
 
 # How much of a file tells its format; the same bytes fingerprint it for the cursor.
 HEAD = 1 << 16
+# How much of a file's end tells whether its last record is whole.
+TAIL = 8
+_HELPER_CLOSED = (RECORD_START + FIELD_SEPARATOR).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +96,17 @@ def detect(head: bytes, reading: Reading) -> Detected:
     if text.startswith(("[", "{")) or plain_header(first_line, reading):
         return Detected(FORMATS["plain"])
     return Detected()
+
+
+def ends_whole(fmt: Format | None, head: bytes, tail: bytes) -> bool:
+    """Whether a file's last record looks complete from its last bytes: a line end follows
+    it. Meditation Helper Plus closes a record with U+0FCC before the line end, and a comment
+    may span lines, so in that layout a line end alone is not enough."""
+    tail = tail.rstrip(b"\x00")  # UTF-16 puts a NUL beside the line end
+    if tail[-1:] not in (b"\n", b"\r"):
+        return False
+    if fmt is FORMATS["meditation_helper"] and (
+        head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(_HELPER_CLOSED)
+    ):
+        return tail.rstrip(b"\r\n").endswith(FIELD_SEPARATOR.encode())
+    return True

@@ -24,9 +24,11 @@ from smallwins import Detector, DetectorError, DetectorOptions, ScanContext, Win
 from .detect import (
     FORMATS,
     HEAD,
+    TAIL,
     Detected,
     Format,
     detect,
+    ends_whole,
     known_formats,
 )
 from .options import MeditationOptions
@@ -195,12 +197,12 @@ class MeditationDetector(Detector):
                     return
                 age = scan.now.timestamp() - stat.st_mtime
                 recent = -SETTLE_SECONDS < age < SETTLE_SECONDS
-                stream.seek(max(0, stat.st_size - 2))
-                # UTF-16 puts a NUL beside the line end.
-                unsettled = recent and stream.read(2).rstrip(b"\x00")[-1:] not in (b"\n", b"\r")
+                stream.seek(max(0, stat.st_size - TAIL))
+                tail = stream.read(TAIL)
                 detected = detect(head, scan.reading)
                 if not detected.empty and self.options.format != "auto":
                     detected = Detected(FORMATS[self.options.format])
+                unsettled = recent and not ends_whole(detected.format, head, tail)
                 # Half an export may not show its format yet; and one never read before is
                 # read whole once still, so its history is summed up in one message.
                 if (recent and detected.format is None and not detected.empty) or (

@@ -237,6 +237,13 @@ def _helper_time(text: str, what: str) -> datetime:
     return parse_time(text, what, "YYYY-MM-DD HH:MM:SS", "%Y-%m-%d %H:%M:%S")
 
 
+def _helper_fields(record: str) -> list[str]:
+    """A record's fields. The app writes U+0FCC before the first field and after the comment
+    too (``࿄࿌start࿌end࿌ms࿌comment࿌``); records without those outer separators are read alike."""
+    body = record.rstrip().removeprefix(FIELD_SEPARATOR).removesuffix(FIELD_SEPARATOR)
+    return body.split(FIELD_SEPARATOR, 3)
+
+
 def read_meditation_helper(stream: IO[bytes], reading: Reading) -> Iterator[Item]:
     """Meditation Helper Plus: no header; each record starts with U+0FC4, and its fields
     (start, end, duration in ms, comment) are separated by U+0FCC. Times are local. Comments
@@ -246,7 +253,7 @@ def read_meditation_helper(stream: IO[bytes], reading: Reading) -> Iterator[Item
             yield item
             continue
         line, record = item
-        fields = record.rstrip("\r\n").split(FIELD_SEPARATOR, 3)
+        fields = _helper_fields(record)
         if len(fields) < 3:
             yield Broken(
                 line, f"expected start, end, duration and comment, got {len(fields)} fields"

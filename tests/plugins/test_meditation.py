@@ -309,6 +309,8 @@ def test_entities_are_refused_and_external_ones_never_read(tmp_path: Path) -> No
 
 
 def test_meditation_helper_plus_records(tmp_path: Path) -> None:
+    # The fixture follows the layout of a real export as quoted from it (no real file is at
+    # hand): U+0FCC before the first field and after the comment.
     result = scan(copy("MeditationHelperPlus.txt", tmp_path))
 
     wins = by_key(result)
@@ -323,9 +325,33 @@ def test_meditation_helper_plus_records(tmp_path: Path) -> None:
     # In the spring-forward gap: 02:15 is read as 03:15 summer time.
     assert wins["2024-03-31T01:15:00Z/meditation"].occurred_at.hour == 3
     assert wins["2024-03-13T20:00:00Z/meditation"].value == 30  # no duration: end - start
+    assert wins["2024-03-13T20:00:00Z/meditation"].details["note"] == (
+        "no duration: end minus start"
+    )
+    assert "note" not in wins["2024-03-14T21:00:00Z/meditation"].details
+    assert len(result.wins) == 5
     assert problems(result) == [
         ("MeditationHelperPlus.txt", 5, "duration 'ten minutes' is not a number; skipped")
     ]
+
+
+def test_meditation_helper_plus_layout_without_the_outer_separators(tmp_path: Path) -> None:
+    """Records whose first field follows U+0FC4 directly and whose comment is not closed
+    by U+0FCC are read too, and so is a file that mixes the two layouts."""
+    bare = (
+        "\u0fc42024-03-10 06:30:00\u0fcc2024-03-10 06:55:00\u0fcc1500000\u0fccfirst\nline two\n"
+        "\u0fc4\u0fcc2024-03-11 06:30:00\u0fcc2024-03-11 06:40:00\u0fcc600000\u0fccsecond\u0fcc\r\n"
+        "\u0fc42024-03-12 06:30:00\u0fcc2024-03-12 06:40:00\u0fcc600000"
+    )
+    result = scan(write(tmp_path / "helper.txt", bare))
+
+    assert problems(result) == []
+    notes = {key: win.details.get("note") for key, win in by_key(result).items()}
+    assert notes == {
+        "2024-03-10T05:30:00Z/meditation": "first\nline two",
+        "2024-03-11T05:30:00Z/meditation": "second",
+        "2024-03-12T05:30:00Z/meditation": None,
+    }
 
 
 def test_meditation_assistant_quoted_utc_export(tmp_path: Path) -> None:
@@ -734,6 +760,24 @@ def test_a_file_being_written_is_read_once_still(tmp_path: Path) -> None:
     later = scan(path, result.cursor)
     assert [line for _, line, _ in problems(later)] == [7]
     assert str(path) in later.cursor["files"]
+
+
+def test_a_helper_record_cut_inside_its_comment_is_held_back(tmp_path: Path) -> None:
+    """A comment may span lines, so a line end alone does not close a Meditation Helper
+    record: its closing U+0FCC does."""
+    path = tmp_path / "helper.txt"
+    full = (FIXTURES / "MeditationHelperPlus.txt").read_bytes()
+    path.write_bytes(full[full.index("\u0fc4".encode(), 1) :])
+    known = scan(settle(path))
+    path.write_bytes(full[: full.index(b"still sleepy")])  # just after "Morning sit ...\n"
+
+    result = scan(path, known.cursor)
+    assert "2024-03-10T05:30:00Z/meditation" not in by_key(result)
+    assert result.next_scan_at is not None
+
+    path.write_bytes(full)
+    later = scan(settle(path), result.cursor)
+    assert by_key(later)["2024-03-10T05:30:00Z/meditation"].details["note"].endswith("third line")
 
 
 def test_a_first_scan_with_nothing_to_read_leaves_the_next_one_first(tmp_path: Path) -> None:
