@@ -32,8 +32,39 @@ def test_init_offers_the_repositories_inside_the_folder(home: Path, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert f"watching {work}/* for commits" in done.stdout
     data = tomllib.loads((home / "config.toml").read_text())
-    assert data["sources"]["code"] == {"detector": "git", "repos": [f"{work}/*"]}
+    assert data["sources"]["code"] == {
+        "detector": "git",
+        "repos": [f"{work}/*"],
+        "authors": ["me@example.com"],
+    }
     assert smallwins("check-config", cwd=work, env=env()).returncode == 0
+
+
+def test_init_in_a_folder_of_repositories_counts_each_ones_own_author(
+    home: Path, tmp_path: Path
+) -> None:
+    """Each repository sets its own user.email; the global one (in the isolated HOME's
+    .gitconfig) is another address."""
+    (Path(os.environ["HOME"]) / ".gitconfig").write_text(
+        "[user]\n\temail = Me@Home.example\n\tname = Me\n"
+    )
+    isolated = env()
+    work = tmp_path / "work"
+    Repo(work / "job", email="me@work.example").commit("At work")
+    Repo(work / "side", email="me@side.example").commit("On the side")
+    mine = Repo(work / "mine")
+    mine.git("config", "--unset", "user.email")  # commits by the global address
+    mine.commit("My own")
+
+    done = smallwins("init", cwd=work, env=isolated)
+    assert done.returncode == 0, done.stderr
+    authors = tomllib.loads((home / "config.toml").read_text())["sources"]["code"]["authors"]
+    assert authors == ["me@home.example", "me@side.example", "me@work.example"]
+    assert "me@work.example" in done.stdout
+
+    assert smallwins("run", "--once", cwd=work, env=isolated).returncode == 0
+    wins = json.loads(smallwins("wins", "--json", env=isolated).stdout)
+    assert sorted(win["title"] for win in wins) == ["At work", "My own", "On the side"]
 
 
 def test_init_where_nothing_is_found_writes_a_guess_to_edit(home: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from smallwins import Detector, SourceOffer, hookimpl
 
-from .commands import default_email, find_repository, git_command, git_env
+from .commands import default_email, find_repository, git_command, git_env, global_email
 from .detector import GitDetector
 from .log import LOG_FORMAT, log_args
 from .options import GitOptions
@@ -39,6 +39,13 @@ def register_detectors(register: Callable[[type[Detector]], None]) -> None:
     register(GitDetector)
 
 
+def _authors(folder: Path, repos: list[Path]) -> list[str]:
+    """Each repository's own ``user.email`` (set in it, or by an ``includeIf``) and the
+    global one, once each: a folder of repositories often has one address per repository."""
+    found = {default_email(repo) for repo in repos} | {global_email(folder)}
+    return sorted({email.lower() for email in found if email})
+
+
 @hookimpl
 def offer_sources(folder: Path, register: Callable[[SourceOffer], None]) -> None:
     """Your commits in the repository ``folder`` is in, or in the repositories inside it."""
@@ -54,13 +61,14 @@ def offer_sources(folder: Path, register: Callable[[SourceOffer], None]) -> None
         repos = ["~/src/*"]
     options: dict[str, Any] = {"repos": repos}
     comments = {"repos": "Globs of git work trees; every local branch counts."}
-    email = default_email(root or folder)
-    if email:
-        options["authors"] = [email]
+    authors = _authors(folder, [root] if root is not None else children)
+    if authors:
+        options["authors"] = authors
         comments["authors"] = (
-            "Whose commits count (default: each repository's git config user.email)."
+            "Whose commits count: the user.email of each repository found and your global one "
+            "(without this key: each repository's git config user.email)."
         )
-    who = email or "nobody yet (git config --global user.email you@example.com)"
+    who = ", ".join(authors) or "nobody yet (git config --global user.email you@example.com)"
     here = root is not None or bool(children)
     says = f"watching {', '.join(repos)} for commits by {who}"
     if not here:

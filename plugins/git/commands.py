@@ -14,6 +14,7 @@ __all__ = [
     "git",
     "git_command",
     "git_env",
+    "global_email",
 ]
 
 QUICK_TIMEOUT = 60.0
@@ -98,6 +99,15 @@ def default_email(repo: Path) -> str | None:
     """``git config user.email`` as seen from ``repo``, or None when it is not set."""
     try:
         email = git(repo, "config", "--get", "user.email", ok=(0, 1)).strip()
+    except GitFailed:
+        return None
+    return email or None
+
+
+def global_email(folder: Path) -> str | None:
+    """``git config --global user.email``, or None when it is not set."""
+    try:
+        email = git(folder, "config", "--global", "--get", "user.email", ok=(0, 1)).strip()
     except GitFailed:
         return None
     return email or None
