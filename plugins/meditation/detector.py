@@ -208,7 +208,7 @@ class MeditationDetector(Detector):
                 if (recent and detected.format is None and not detected.empty) or (
                     unsettled and (scan.context.first_scan or key not in scan.files)
                 ):
-                    self._settle_later(scan, key, stat.st_mtime)
+                    self._settle_later(scan, path, stat.st_mtime)
                     return
                 settled = True
                 if detected.format is not None:
@@ -233,13 +233,18 @@ class MeditationDetector(Detector):
         if settled:
             scan.files_after[key] = entry
         else:
-            self._settle_later(scan, key, stat.st_mtime)
+            self._settle_later(scan, path, stat.st_mtime)
 
-    def _settle_later(self, scan: Scan, key: str, mtime: float) -> None:
+    def _settle_later(self, scan: Scan, path: Path, mtime: float) -> None:
         scan.deferred = True
+        key = str(path)
         if key in scan.files:
             scan.files_after[key] = scan.files[key]
-        scan.context.scan_again_at(datetime.fromtimestamp(mtime + SETTLE_SECONDS + 0.1, UTC))
+        scan.context.scan_again_at(
+            datetime.fromtimestamp(mtime + SETTLE_SECONDS + 0.1, UTC),
+            f"{_tilde(path)} is still being written (it changed less than "
+            f"{SETTLE_SECONDS:g} s ago)",
+        )
 
     def _unusable(self, scan: Scan, path: Path, why: str) -> None:
         """A whole file that cannot be read: the source's error when it is the only file, a

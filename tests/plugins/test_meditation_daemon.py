@@ -3,7 +3,9 @@ real HTTP receiver."""
 
 from __future__ import annotations
 
+import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.cli_run import smallwins
 from tests.daemon_proc import DaemonProcess, wins_json
 from tests.receiver import Receiver
 
@@ -99,3 +102,60 @@ path = "{export}"
     assert len(wins) == len({w["key"] for w in wins}) == 4
     assert [w["title"] for w in wins].count("12 min meditation") == 1
     assert {w["detector"] for w in wins} == {"meditation"}
+
+
+def _once_config(home: Path, export: Path) -> None:
+    (home / "config.toml").write_text(
+        f'timezone = "Europe/Berlin"\n[sources.sits]\ndetector = "meditation"\npath = "{export}"\n'
+    )
+
+
+def test_run_once_waits_for_an_export_copied_in_just_now(
+    smallwins_home: Path, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    export = tmp_path / "InsightTimerLogs.csv"
+    # As the app writes it: no line end after the last row, so a fresh file may be cut short.
+    rows = [row(now - timedelta(days=days), "0:20:0") for days in (1, 2)]
+    export.write_text("\r\n".join([HEADER, *rows]))
+    _once_config(smallwins_home, export)
+
+    started = time.monotonic()
+    done = smallwins("run", "--once", env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 10
+    assert len(wins_json()) == 2
+    status = json.loads(smallwins("status", "--json", env=dict(os.environ)).stdout)
+    assert status["sources"]["sits"]["problems"] == []
+
+
+def test_run_once_says_so_when_an_export_does_not_settle(
+    smallwins_home: Path, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    export = tmp_path / "InsightTimerLogs.csv"
+    export.write_text("\r\n".join([HEADER, row(now - timedelta(days=1), "0:20:0")]))
+    _once_config(smallwins_home, export)
+    writing = threading.Event()
+
+    def keep_writing() -> None:  # a copy that goes on and on
+        while not writing.wait(0.3):
+            os.utime(export)
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        started = time.monotonic()
+        done = smallwins("run", "--once", env=dict(os.environ))
+        elapsed = time.monotonic() - started
+    finally:
+        writing.set()
+        writer.join()
+    assert done.returncode == 0, done.stderr
+    assert 4 < elapsed < 15
+    assert "InsightTimerLogs.csv" in done.stderr and "still being written" in done.stderr
+    assert wins_json() == []
+    (problem,) = json.loads(smallwins("status", "--json", env=dict(os.environ)).stdout)["sources"][
+        "sits"
+    ]["problems"]
+    assert "InsightTimerLogs.csv" in problem and "run --once" in problem

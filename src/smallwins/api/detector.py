@@ -86,6 +86,7 @@ class ScanContext:
     cursor_saved: bool = False
     rest_days: list[RestDay] | None = None
     next_scan_at: datetime | None = None
+    next_scan_why: str = ""
 
     @property
     def first_scan(self) -> bool:
@@ -110,13 +111,16 @@ class ScanContext:
         """
         self.rest_days = list(days)
 
-    def scan_again_at(self, when: datetime) -> None:
+    def scan_again_at(self, when: datetime, why: str = "") -> None:
         """Ask for a scan at ``when`` (aware), e.g. when the next planned event ends.
 
-        The daemon sleeps until the earliest time asked for; each scan asks afresh.
+        The daemon sleeps until the earliest time asked for; each scan asks afresh. ``why``
+        says, for a person, what is left to read then ("~/x.csv is still being written"):
+        ``run --once`` shows it if it cannot wait that long.
         """
         if self.next_scan_at is None or when < self.next_scan_at:
             self.next_scan_at = when
+            self.next_scan_why = why
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""

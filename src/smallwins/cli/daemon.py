@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 
 @cli.command()
-@click.option("--once", is_flag=True, help="Scan every source, deliver what is due, and exit.")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Scan every source (a file still being written is waited for, up to 5 s), deliver "
+    "what is due, and exit.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log each scan (DEBUG).")
 @pass_context
 def run(context: Context, once: bool, verbose: bool) -> None:

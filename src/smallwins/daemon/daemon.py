@@ -31,6 +31,10 @@ from smallwins.plugins.source import Source
 
 log = logging.getLogger("smallwins.daemon")
 
+# How long `run --once` waits for what a detector asks to read soon (a file still being
+# written settles in 2 s); what it asks for later is left to the next run.
+ONCE_WAIT = timedelta(seconds=5)
+
 T = TypeVar("T")
 
 
@@ -229,7 +233,7 @@ class Daemon:
         for name, problem in problems.items():
             log.warning("notification target %s: %s", name, problem)
         await self._load_coach()
-        await self.scanner.scan_all()
+        await self.scanner.scan_all_settled(ONCE_WAIT)
         await self.tick()
         await self.deliver(
             now_utc() + timedelta(seconds=self.config.settings.notify.coalesce_seconds)

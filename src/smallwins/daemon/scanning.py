@@ -94,6 +94,9 @@ class Scanner:
         self._running: dict[str, asyncio.Future[_Outcome]] = {}
         self._again: set[str] = set()
         self._wakes: dict[str, asyncio.TimerHandle] = {}
+        # Each source's last request to be scanned again: (asked at, for when, why).
+        self._asks: dict[str, tuple[datetime, datetime, str]] = {}
+        self._hold_wakes = False  # run --once: no timers, settle() rescans
 
     def cancel_wakes(self) -> None:
         for handle in self._wakes.values():
@@ -157,7 +160,7 @@ class Scanner:
                 self._running.pop(source.name, None)
         if outcome is not None:
             result, recorded = outcome
-            self._plan_wake(source.name, result.next_scan_at)
+            self._plan_wake(source.name, result.next_scan_at, result.next_scan_why)
             if isinstance(recorded, Exception):  # the ledger cannot take it (disk full, locked...)
                 log.error("source %s: cannot record its wins: %r", source.name, recorded)
                 await in_thread(self._note, source, f"cannot record wins: {recorded!r}", [])
@@ -177,12 +180,16 @@ class Scanner:
         else:
             await in_thread(self._note, source, error, [])
 
-    def _plan_wake(self, name: str, when: datetime | None) -> None:
+    def _plan_wake(self, name: str, when: datetime | None, why: str = "") -> None:
         """Scan ``name`` again at ``when``, as its detector asked (replacing an older plan)."""
         previous = self._wakes.pop(name, None)
         if previous is not None:
             previous.cancel()
+        self._asks.pop(name, None)
         if when is None or self.daemon.stopping:
+            return
+        self._asks[name] = (now_utc(), when, why)
+        if self._hold_wakes:
             return
         loop = asyncio.get_running_loop()
         delay = max(0.0, (when - now_utc()).total_seconds())
@@ -247,3 +254,43 @@ class Scanner:
 
     async def scan_all(self) -> None:
         await asyncio.gather(*(self.scan(name) for name in list(self.daemon.sources)))
+
+    async def scan_all_settled(self, wait: timedelta) -> None:
+        """Scan every source once, for ``run --once``: a source whose detector asks to be
+        scanned again within ``wait`` (a file still being written) is scanned again when it
+        asked, for up to ``wait`` in all; one still asking then has a problem noted. Later
+        requests (a planned event's end) are left to the next run."""
+        self._hold_wakes = True
+        deadline = now_utc() + wait
+        await self.scan_all()
+        while soon := self._soon(wait):
+            due = min(when for when, _ in soon.values())
+            if due > deadline or await self.daemon.rest(
+                max(0.0, (due - now_utc()).total_seconds())
+            ):
+                break
+            names = [name for name, (when, _) in soon.items() if when <= now_utc()]
+            for name in names:
+                self._asks.pop(name, None)
+            await asyncio.gather(*(self.scan(name) for name in names))
+        for name, (_, why) in self._soon(wait).items():
+            await in_thread(self._not_waited_for, name, why, wait)
+
+    def _soon(self, wait: timedelta) -> dict[str, tuple[datetime, str]]:
+        return {
+            name: (when, why)
+            for name, (asked, when, why) in self._asks.items()
+            if when - asked <= wait and name in self.daemon.sources
+        }
+
+    def _not_waited_for(self, name: str, why: str, wait: timedelta) -> None:
+        source = self.daemon.sources[name]
+        problem = (
+            f"{why or f'the {source.detector_name} detector asked to be scanned again soon'}; "
+            f"`run --once` waits at most {wait.total_seconds():g} s, so it is not read yet: run "
+            "it again in a moment, or keep the daemon running"
+        )
+        log.warning("source %s: %s", name, problem)
+        state = self.daemon.ledger.source_state(name)
+        problems = [*(state.problems if state else []), problem]
+        self.daemon.ledger.note_scan(name, source.detector_name, error=None, problems=problems)

@@ -27,6 +27,7 @@ class ScanResult:
     junk: list[str] = field(default_factory=list)
     rest_days: list[RestDay] | None = None
     next_scan_at: datetime | None = None
+    next_scan_why: str = ""
 
 
 def run_scan(
@@ -61,14 +62,24 @@ def run_scan(
     rest_days = None
     if context.rest_days is not None:
         rest_days = [r for r in context.rest_days if _valid_rest_day(r, junk)]
-    next_scan_at = context.next_scan_at
+    next_scan_at, why = context.next_scan_at, context.next_scan_why
     if next_scan_at is not None and (
         not isinstance(next_scan_at, datetime) or next_scan_at.utcoffset() is None
     ):
         junk.append(f"scan_again_at({next_scan_at!r}): needs a datetime with a time zone")
         next_scan_at = None
+    if not isinstance(why, str):
+        junk.append(f"scan_again_at(why={why!r:.80}): needs text")
+        why = ""
     return ScanResult(
-        wins, cursor, context.cursor_saved, list(context.problems), junk, rest_days, next_scan_at
+        wins,
+        cursor,
+        context.cursor_saved,
+        list(context.problems),
+        junk,
+        rest_days,
+        next_scan_at,
+        why if next_scan_at is not None else "",
     )
 
 
