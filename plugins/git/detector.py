@@ -51,6 +51,7 @@ class GitDetector(Detector):
         super().__init__(source, options)
         # Where each configured path keeps its git folders; found once, rechecked cheaply.
         self._layouts: dict[str, Repo] = {}
+        self._commits_seen = 0  # in this scan, for its progress
 
     # -- what to watch -------------------------------------------------------------------
 
@@ -94,6 +95,7 @@ class GitDetector(Detector):
         repos = self._repositories(failures)
         tips_after: dict[str, list[str]] = {}
         seen: set[str] = set()
+        self._commits_seen = 0
         for repo in repos:
             try:
                 tips = branch_tips(repo, self.options.branches)
@@ -200,8 +202,13 @@ class GitDetector(Detector):
         name = repo.name
         path = repo.path
         tags = (name, "git")
+
+        def progress(count: int) -> None:
+            self._commits_seen += count
+            context.report_progress(self._commits_seen, unit="commits")
+
         for sha, parents, email, authored, committed, source, subject in stream_log(
-            repo, args, revisions
+            repo, args, revisions, progress
         ):
             if email.lower() not in wanted:
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import IO
 
@@ -41,8 +41,11 @@ def log_args(authors: Iterable[str], *, include_merges: bool) -> list[str]:
     return args
 
 
-def stream_log(repo: Repo, args: list[str], revisions: str) -> Iterator[list[str]]:
-    """Run ``git log`` and yield each record's fields as git writes them."""
+def stream_log(
+    repo: Repo, args: list[str], revisions: str, seen: Callable[[int], None] | None = None
+) -> Iterator[list[str]]:
+    """Run ``git log`` and yield each record's fields as git writes them; ``seen`` is told
+    how many records each read of its output held."""
     # Files, not pipes, for what goes in and for the messages: neither can then fill a pipe
     # buffer and stall git while stdout is being read.
     with tempfile.TemporaryFile() as stdin, tempfile.TemporaryFile() as errors:
@@ -61,7 +64,7 @@ def stream_log(repo: Repo, args: list[str], revisions: str) -> Iterator[list[str
         with proc:
             assert proc.stdout is not None  # stdout=PIPE
             try:
-                yield from records(proc.stdout)
+                yield from records(proc.stdout, seen)
             except BaseException:
                 # Also when the scan is abandoned part way: no git left running.
                 proc.kill()
@@ -72,7 +75,7 @@ def stream_log(repo: Repo, args: list[str], revisions: str) -> Iterator[list[str
             raise GitFailed(f"git log failed: {reason}")
 
 
-def records(stdout: IO[bytes]) -> Iterator[list[str]]:
+def records(stdout: IO[bytes], seen: Callable[[int], None] | None = None) -> Iterator[list[str]]:
     pending = b""
     while chunk := stdout.read(READ_CHUNK):
         data = pending + chunk
@@ -83,7 +86,10 @@ def records(stdout: IO[bytes]) -> Iterator[list[str]]:
         pending = data[end + 1 :]
         # The complete records decoded at once: NUL is ASCII, never inside a UTF-8 sequence,
         # so this gives what decoding each record on its own gives, bad bytes included.
-        for record in data[:end].decode("utf-8", "replace").split("\0"):
+        batch = data[:end].decode("utf-8", "replace").split("\0")
+        if seen is not None:
+            seen(len(batch))
+        for record in batch:
             fields = record.split("\x1f", _LOG_FIELDS - 1)
             if len(fields) == _LOG_FIELDS:
                 yield fields

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import os
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ from .detect import (
     known_formats,
 )
 from .options import MeditationOptions
-from .session import Item, Reading, Unreadable
+from .session import Counted, Item, Reading, Unreadable
 from .wins import Scan, outcome_of
 
 CURSOR_VERSION = 1
@@ -41,6 +42,8 @@ CURSOR_VERSION = 1
 # file read again once it has been still this long.
 SETTLE_SECONDS = 2.0
 MAX_PROBLEMS_PER_FILE = 20
+# Reads of a file are buffered in pieces this large; each piece reports the scan's progress.
+READ_BUFFER = 1 << 16
 # In a folder: the names an export can have. Others (photos, .DS_Store, a download still
 # in progress, an editor's swap file) are never opened.
 EXPORT_SUFFIXES = frozenset(
@@ -134,8 +137,11 @@ class MeditationDetector(Detector):
             paths = []
         else:
             raise DetectorError(f"{_tilde(self.target.parent)}: no such folder")
-        for path in paths:
+        sizes = [_size(path) for path in paths]
+        scan.bytes_total = sum(sizes)
+        for path, size in zip(paths, sizes, strict=True):
             yield from self._scan_file(scan, path)
+            scan.bytes_done += size
         if context.first_scan and (scan.deferred or not scan.latest_after):
             # Nothing whole read yet: the next scan is a first scan too, and what it finds
             # is told as the source's history ("Found 1,240 past sessions").
@@ -184,7 +190,10 @@ class MeditationDetector(Detector):
     def _scan_file(self, scan: Scan, path: Path) -> Iterator[Win]:
         key = str(path)
         try:
-            with open(path, "rb") as stream:
+            with (
+                open(path, "rb", buffering=0) as raw,
+                io.BufferedReader(Counted(raw, scan.read_to), READ_BUFFER) as stream,
+            ):
                 stat = os.fstat(stream.fileno())
                 head = stream.read(HEAD)
                 entry = {
@@ -289,6 +298,13 @@ class MeditationDetector(Detector):
                 f"{problems - MAX_PROBLEMS_PER_FILE} more broken records skipped", path=shown
             )
         return True
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _load_cursor(

@@ -45,6 +45,12 @@ class Scan:
     files_after: dict[str, Any] = field(default_factory=dict)
     seen: set[str] = field(default_factory=set)
     deferred: bool = False
+    # The scan's progress: the bytes of the files before this one, and of all of them.
+    bytes_done: int = 0
+    bytes_total: int = 0
+
+    def read_to(self, position: int) -> None:
+        self.context.report_progress(self.bytes_done + position, self.bytes_total, "bytes")
 
     def threshold(self, app: str) -> datetime | None:
         """Sessions of ``app`` after this are news; None: nothing seen yet, all is history."""

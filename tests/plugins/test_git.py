@@ -578,3 +578,21 @@ def test_records_split_across_reads_decode_as_each_record_alone(
         monkeypatch.setattr(git_log, "READ_CHUNK", size)
         assert list(git_log.records(io.BytesIO(stream))) == expected
     assert len(expected) == 5 and expected[3][6] == "bad \ufffd and cut \ufffd"
+
+
+def test_a_scan_reports_the_commits_it_has_read(make_repo: MakeRepo) -> None:
+    first, second = make_repo("one"), make_repo("two")
+    for _ in range(3):
+        first.commit("Mine")
+    first.commit("Theirs", author=OTHER)
+    second.commit("Mine too")
+    context = ScanContext(source="code", cursor=None, timezone=ZoneInfo("UTC"))
+
+    run_scan(detector(first.path, second.path), context)
+
+    # The commits git log handed over (it leaves out other authors'), across repositories.
+    assert (context.progress_done, context.progress_total, context.progress_unit) == (
+        4,
+        None,
+        "commits",
+    )

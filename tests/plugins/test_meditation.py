@@ -927,3 +927,19 @@ def test_the_detector_gives_wins_problems_or_one_clean_error(
             assert str(exc).startswith(str(path))
         for problem in scan(Path(folder), format=forced).problems:
             assert problem.message and problem.path
+
+
+def test_a_scan_reports_the_bytes_it_has_read(tmp_path: Path) -> None:
+    exports = tmp_path / "exports"
+    copy("InsightTimerLogs.csv", exports)
+    copy("export.xml", exports / "apple_health_export")
+    size = sum(p.stat().st_size for p in exports.rglob("*") if p.is_file())
+    context = ScanContext(source="sits", cursor=None, timezone=ZoneInfo(BERLIN))
+
+    run_scan(MeditationDetector("sits", MeditationOptions(path=str(exports))), context)
+
+    assert (context.progress_done, context.progress_total, context.progress_unit) == (
+        size,
+        size,
+        "bytes",
+    )

@@ -87,6 +87,9 @@ class ScanContext:
     rest_days: list[RestDay] | None = None
     next_scan_at: datetime | None = None
     next_scan_why: str = ""
+    progress_done: float = 0
+    progress_total: float | None = None
+    progress_unit: str = ""
 
     @property
     def first_scan(self) -> bool:
@@ -121,6 +124,15 @@ class ScanContext:
         if self.next_scan_at is None or when < self.next_scan_at:
             self.next_scan_at = when
             self.next_scan_why = why
+
+    def report_progress(self, done: float, total: float | None = None, unit: str = "") -> None:
+        """How far this scan has got: ``done`` of ``total`` (None when not known) ``unit``
+        (``"bytes"`` or a plural noun: ``"commits"``), for the progress bar that a scan
+        taking more than a second shows on a terminal. It only stores the numbers, so it is
+        cheap; call it per chunk read or per batch, not per byte."""
+        self.progress_done = done
+        self.progress_total = total
+        self.progress_unit = unit
 
     def now(self) -> datetime:
         """The current time, aware, in UTC."""

@@ -76,9 +76,17 @@ def run(context: Context, once: bool, verbose: bool) -> None:
     # Its garbage is collected first, or freezing would keep it for good.
     gc.collect()
     gc.freeze()
+    from smallwins.cli.progress import ProgressLine, wanted
+
+    # A long first scan shows its progress on a terminal; a pipe or the journal gets nothing.
+    progress = ProgressLine(daemon, sys.stderr) if wanted(sys.stderr) else None
+    if progress is not None:
+        progress.start()
     try:
         code = asyncio.run(daemon.run_once() if once else daemon.run())
     finally:
+        if progress is not None:
+            progress.stop()
         ledger.close()
         if ledger_lock:
             ledger_lock.release()

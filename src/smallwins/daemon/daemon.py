@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -58,6 +59,8 @@ class Daemon:
         self.ledger = ledger
         self._load = load
         self._stopping = asyncio.Event()
+        # Set once every source has had its first scan: a progress display can stop then.
+        self.first_pass_done = threading.Event()
         self._deliver_wake = asyncio.Event()
         self.watching = Watching(self)
         self._tasks: list[asyncio.Task[Any]] = []
@@ -137,7 +140,10 @@ class Daemon:
 
     async def _first_pass(self) -> None:
         """Scan everything, then let the coach tell what ended while the daemon was down."""
-        await self.scanner.scan_all()
+        try:
+            await self.scanner.scan_all()
+        finally:
+            self.first_pass_done.set()
         await self.tick()
 
     # -- delivering -----------------------------------------------------------------------
@@ -233,7 +239,10 @@ class Daemon:
         for name, problem in problems.items():
             log.warning("notification target %s: %s", name, problem)
         await self._load_coach()
-        await self.scanner.scan_all_settled(ONCE_WAIT)
+        try:
+            await self.scanner.scan_all_settled(ONCE_WAIT)
+        finally:
+            self.first_pass_done.set()
         await self.tick()
         await self.deliver(
             now_utc() + timedelta(seconds=self.config.settings.notify.coalesce_seconds)

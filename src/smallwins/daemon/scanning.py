@@ -4,9 +4,11 @@ a source paused after failures in a row, and scans again when a detector asks.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -68,7 +70,8 @@ class _ScanJob:
         loop.call_soon_threadsafe(settle, self.prepared, context, None)
         if context is None:
             return None
-        result, batch = self._pipeline.detect(source, context)
+        with self._scanner.under_way(source.name, context):
+            result, batch = self._pipeline.detect(source, context)
         with self._lock:
             if self._given_up:
                 return None
@@ -97,6 +100,25 @@ class Scanner:
         # Each source's last request to be scanned again: (asked at, for when, why).
         self._asks: dict[str, tuple[datetime, datetime, str]] = {}
         self._hold_wakes = False  # run --once: no timers, settle() rescans
+        # The detectors running now, with when they started: their progress, for a terminal.
+        self._under_way: dict[str, tuple[float, ScanContext]] = {}
+        self._under_way_lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def under_way(self, name: str, context: ScanContext) -> Iterator[None]:
+        with self._under_way_lock:
+            self._under_way[name] = (time.monotonic(), context)
+        try:
+            yield
+        finally:
+            with self._under_way_lock:
+                self._under_way.pop(name, None)
+
+    def progress(self) -> list[tuple[str, float, ScanContext]]:
+        """Each detector running now: its source, when it started (``time.monotonic()``) and
+        its context, whose ``progress_*`` it updates; callable from any thread."""
+        with self._under_way_lock:
+            return [(name, since, context) for name, (since, context) in self._under_way.items()]
 
     def cancel_wakes(self) -> None:
         for handle in self._wakes.values():
