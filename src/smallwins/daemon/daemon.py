@@ -22,7 +22,7 @@ from smallwins.daemon.scanning import Scanner
 from smallwins.daemon.systemd import sd_notify, watchdog_interval
 from smallwins.daemon.threads import in_thread, now_utc
 from smallwins.daemon.watching import Watching
-from smallwins.delivery.deliverer import Deliverer
+from smallwins.delivery.deliverer import Deliverer, Gate
 from smallwins.delivery.notify import Notifier
 from smallwins.errors import ConfigError
 from smallwins.ledger import Ledger
@@ -66,6 +66,9 @@ class Daemon:
         self._tasks: list[asyncio.Task[Any]] = []
         self._running_loop: asyncio.AbstractEventLoop | None = None
         self.scanner = Scanner(self)
+        # Closed when the daemon stops, before the ledger is: a send that outlives the daemon
+        # then writes nothing.
+        self.delivery_gate = Gate()
         self.notifier = self._make_notifier()
         self.pipeline = self._make_pipeline()
         self.deliverer = self._make_deliverer()
@@ -118,6 +121,7 @@ class Daemon:
             self.config.settings.notify,
             self.config.settings.zone(),
             burst=partial(burst_words, self.coach.templates),
+            gate=self.delivery_gate,
         )
 
     def _targets_for(self, moment: Moment) -> list[str]:
@@ -285,6 +289,7 @@ class Daemon:
         for task in background + list(self._tasks):
             task.cancel()
         await asyncio.gather(*background, *list(self._tasks), return_exceptions=True)
+        self.delivery_gate.close()
         await self.watching.stop()
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)

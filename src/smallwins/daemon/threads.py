@@ -4,6 +4,7 @@ exit."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -27,12 +28,16 @@ def in_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
     future: asyncio.Future[T] = loop.create_future()
 
     def target() -> None:
+        result: T | None = None
+        error: BaseException | None = None
         try:
             result = fn(*args)
         except BaseException as exc:  # handed to the awaiting task, which decides
-            loop.call_soon_threadsafe(settle, future, None, exc)
-        else:
-            loop.call_soon_threadsafe(settle, future, result, None)
+            error = exc
+        # Work that outlives the daemon (a hung plugin) ends after its loop has closed; no one
+        # waits for it then.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, future, result, error)
 
     threading.Thread(
         target=target, name=f"smallwins-{getattr(fn, '__name__', 'work')}", daemon=True

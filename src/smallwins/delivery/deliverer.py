@@ -39,6 +39,33 @@ class Outgoing:
         return NOTIFY_TYPES.get(self.category, "info")
 
 
+class Gate:
+    """Open while the ledger may be written with what senders did. A send can outlive the
+    daemon (an endpoint that never answers); once the gate is closed, its outcome is dropped,
+    and what it sent stays in the outbox, so the ledger can be closed under it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open = True
+
+    @property
+    def open(self) -> bool:
+        return self._open
+
+    def write(self, fn: Callable[[], object]) -> bool:
+        """Run ``fn`` (a ledger write) unless the gate is closed; False when it is."""
+        with self._lock:
+            if not self._open:
+                return False
+            fn()
+            return True
+
+    def close(self) -> None:
+        """No write after this returns; one under way is waited for."""
+        with self._lock:
+            self._open = False
+
+
 class Deliverer:
     def __init__(
         self,
@@ -49,10 +76,12 @@ class Deliverer:
         *,
         burst: Callable[[list[dict[str, Any]]], tuple[str, str]],
         jitter: Callable[[], float] = random.random,
+        gate: Gate | None = None,
     ) -> None:
         """``burst`` words several celebrations of one source as one message, from their
-        moments' payloads."""
+        moments' payloads; ``gate`` is closed when the daemon stops."""
         self.ledger = ledger
+        self.gate = gate or Gate()
         self._burst = burst
         self.notifier = notifier
         self.settings = settings
@@ -117,9 +146,13 @@ class Deliverer:
         except Exception as exc:  # an Apprise plugin bug is one failed attempt, not a crash
             result = SendResult(False, f"sending raised {type(exc).__name__}")
         if result.ok:
-            self.ledger.mark_sent(outgoing.outbox_ids, outgoing.target)
-            log.debug("sent %r to %s", title, outgoing.target)
+            if self.gate.write(lambda: self.ledger.mark_sent(outgoing.outbox_ids, outgoing.target)):
+                log.debug("sent %r to %s", title, outgoing.target)
             return True
+        self.gate.write(lambda: self._failed(outgoing, result, now))
+        return False
+
+    def _failed(self, outgoing: Outgoing, result: SendResult, now: datetime) -> None:
         failures = self.ledger.target_failures(outgoing.target) + 1
         delay = self.backoff(failures)
         self.ledger.mark_failed(
@@ -132,7 +165,6 @@ class Deliverer:
             result.error,
             delay.total_seconds(),
         )
-        return False
 
     def backoff(self, failures: int) -> timedelta:
         """Exponential backoff with jitter, capped: an hour down costs about ten attempts."""
@@ -144,7 +176,7 @@ class Deliverer:
         """Send a target's messages in order, stopping at its first failure."""
         sent = 0
         for outgoing in messages:
-            if not self.send(outgoing, now):
+            if not self.gate.open or not self.send(outgoing, now):
                 break
             sent += 1
         return sent

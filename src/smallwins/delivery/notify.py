@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,20 +39,33 @@ DESKTOP_FIX = (
 def quiet_library_loggers() -> None:
     """Apprise and urllib3 log URLs and payloads at DEBUG; their lines never reach our logs.
 
-    Apprise's own warnings stay on (not propagated): each send's result carries them, and
-    that is where a failure's reason comes from."""
+    Apprise's own lines stay on (not propagated), down to DEBUG: each send's result carries
+    them, and that is where a failure's reason, and whether it is certain, come from."""
     for name in ("apprise", "urllib3", "requests"):
         logger = logging.getLogger(name)
-        logger.setLevel(logging.WARNING)
+        logger.setLevel(logging.DEBUG if name == "apprise" else logging.WARNING)
         logger.propagate = False
         if not logger.handlers:
             logger.addHandler(logging.NullHandler())
 
 
+# What Apprise logs when the endpoint certainly did not take the message: it answered with an
+# HTTP error, or no connection was made. Anything else (a read timeout, a reset) may have
+# reached it.
+CERTAIN_FAILURE = re.compile(
+    r"error=\d{3}|NewConnectionError|Connection refused|Failed to resolve|"
+    r"Name or service not known"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class SendResult:
+    """A send's outcome; ``unknown`` when it failed in a way the endpoint may have the message
+    anyway (no answer in time), so that a retry must repeat it word for word."""
+
     ok: bool
     error: str | None = None
+    unknown: bool = False
 
 
 def _scheme(url: str) -> str:
@@ -157,11 +172,15 @@ def load_only(schemes: set[str], cache: Path | None) -> bool:
 def _apprise(url: str, storage: Path | None) -> tuple[Any, tuple[str, bool] | None]:
     import apprise
 
+    # No time limit and no thread pool of Apprise's: a send runs on the caller's thread, one
+    # that cannot hold up the process's exit, and the caller's deadline is the time limit.
     asset = apprise.AppriseAsset(
         app_id="smallwins",
         app_desc="smallwins",
         storage_path=str(storage) if storage else None,
         storage_mode="auto" if storage else "memory",
+        service_timeout=0,
+        async_mode=False,
     )
     ap = apprise.Apprise(asset=asset)
     if not ap.add(url):
@@ -173,16 +192,41 @@ def _outcome(result: Any) -> SendResult:
     if bool(result):
         return SendResult(True)
     errors = []
+    certain = False
     for service in result:
         for entry in service.logs():
+            text = str(entry.message)
+            certain = certain or CERTAIN_FAILURE.search(text) is not None
             level = entry.level
             if isinstance(level, str):  # Apprise 2.x gives the level's name
                 level = logging.getLevelName(level)
             if isinstance(level, int) and level >= logging.WARNING:
-                errors.append(str(entry.message))
+                errors.append(text)
     status = getattr(result.status, "name", str(result.status)).lower()
     text = errors[-1] if errors else status
-    return SendResult(False, REDACTOR.redact(text)[:300])
+    return SendResult(False, REDACTOR.redact(text)[:300], unknown=not certain)
+
+
+def _within(seconds: float, send: Callable[[], Any]) -> tuple[bool, Any]:
+    """Run ``send`` on a daemon thread and wait at most ``seconds``: (finished, its result).
+
+    A send that does not finish is left to itself: being a daemon thread, it cannot keep the
+    process alive, and it touches nothing but its own endpoint."""
+    done = threading.Event()
+    box: list[Any] = []
+
+    def run() -> None:
+        try:
+            box.append(send())
+        except Exception as exc:  # an Apprise plugin bug: one failed attempt, not a crash
+            box.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="smallwins-apprise", daemon=True).start()
+    if not done.wait(seconds):
+        return False, None
+    return True, box[0]
 
 
 def send_one(
@@ -194,7 +238,14 @@ def send_one(
     ap, refused = _apprise(url, None)
     if ap is None:
         return False, refused[0] if refused else None
-    outcome = _outcome(ap.notify(body=body, title=title, notify_type=notify_type, timeout=timeout))
+    finished, result = _within(
+        timeout, lambda: ap.notify(body=body, title=title, notify_type=notify_type)
+    )
+    if not finished:
+        return False, f"no answer in {timeout:g} s"
+    if isinstance(result, Exception):
+        return False, f"sending raised {type(result).__name__}"
+    outcome = _outcome(result)
     return outcome.ok, outcome.error
 
 
@@ -262,7 +313,13 @@ class Notifier:
             problems = self.prepare()
             if name in problems:
                 return SendResult(False, problems[name])
-        result = self._apprise[name].notify(
-            body=body, title=title, notify_type=notify_type, timeout=self.timeout
+        ap = self._apprise[name]
+        finished, result = _within(
+            self.timeout,
+            lambda: ap.notify(body=body, title=title, notify_type=notify_type, log_level="DEBUG"),
         )
+        if not finished:
+            return SendResult(False, f"no answer in {self.timeout:g} s", unknown=True)
+        if isinstance(result, Exception):
+            return SendResult(False, f"sending raised {type(result).__name__}", unknown=True)
         return _outcome(result)
