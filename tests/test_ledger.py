@@ -252,6 +252,47 @@ def test_the_outbox_claims_acks_and_backs_off(ledger: Ledger) -> None:
     assert ledger.next_due(["a", "b"]) is None
 
 
+def test_a_frozen_message_keeps_its_words_until_sent_or_certainly_failed(
+    ledger: Ledger,
+) -> None:
+    ledger.add_moment(moment("m1", group="burst:code"), ["a"])
+    ledger.add_moment(moment("m2", group="burst:code"), ["a"])
+    rows = [d.outbox_id for d in ledger.due(NOW, ["a"])]
+    send_id = ledger.freeze(
+        rows, "a", kind="burst", category="celebration", title="2 wins", body="m1; m2"
+    )
+    assert ledger.due(NOW, ["a"]) == []  # out of what is composed anew
+    (frozen,) = ledger.frozen(NOW, ["a"])
+    assert (frozen.send_id, frozen.outbox_ids) == (send_id, tuple(rows))
+    assert (frozen.kind, frozen.category, frozen.title, frozen.body) == (
+        "burst",
+        "celebration",
+        "2 wins",
+        "m1; m2",
+    )
+    assert ledger.outbox_counts() == {"pending": 2, "failed": 0}
+    ledger.add_moment(moment("m3", group="burst:code"), ["a"])
+    assert ledger.burst_started("burst:code") == NOW  # a new burst, without the frozen rows
+    # An unknown outcome (no answer in time): frozen still, the target held.
+    retry = NOW + timedelta(minutes=1)
+    ledger.mark_failed(rows, "a", "no answer", retry, thaw=False)
+    assert ledger.frozen(NOW, ["a"]) == []
+    assert ledger.next_due(["a"]) == retry
+    (again,) = ledger.frozen(retry, ["a"])
+    assert again.body == "m1; m2"
+    assert [d.moment.dedupe_key for d in ledger.due(retry, ["a"])] == ["m3"]
+    # A certain failure (refused): the rows are pending again, composed with the rest.
+    ledger.mark_failed(rows, "a", "refused", retry)
+    assert ledger.frozen(retry, ["a"]) == []
+    assert [d.moment.dedupe_key for d in ledger.due(retry, ["a"])] == ["m1", "m2", "m3"]
+    rows = [d.outbox_id for d in ledger.due(retry, ["a"])]
+    ledger.freeze(rows, "a", kind="burst", category="celebration", title="3", body="all")
+    ledger.mark_sent(rows, "a")
+    assert ledger.frozen(retry, ["a"]) == [] and ledger.due(retry, ["a"]) == []
+    assert ledger.outbox_counts() == {"pending": 0, "failed": 0}
+    assert ledger.next_due(["a"]) is None
+
+
 def test_what_the_coach_asks_of_moments(ledger: Ledger) -> None:
     later = NOW + timedelta(days=1)
     ledger.add_moment(moment("c1", kind="celebration", category="celebration"), ["t"])

@@ -1,5 +1,6 @@
 """A real HTTP endpoint on 127.0.0.1 for the outbox's reliability tests: it answers, answers
-slowly, or takes the request and never answers, and it keeps every request it was sent."""
+slowly, answers 500 ("down"), or takes the request and never answers ("hang"), and it keeps
+every request it was sent."""
 
 from __future__ import annotations
 
@@ -30,6 +31,10 @@ class Endpoint:
                     endpoint._release.wait()  # until the test ends: no answer at all
                     return
                 time.sleep(endpoint.delay)
+                if endpoint.mode == "down":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
                 self.send_response(200)
                 self.end_headers()
                 with endpoint.changed:

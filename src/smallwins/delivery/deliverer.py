@@ -15,7 +15,7 @@ from smallwins import message
 from smallwins.api.moment import NOTIFY_TYPES
 from smallwins.config import NotifySettings
 from smallwins.delivery.notify import Notifier, SendResult
-from smallwins.ledger import Ledger, PendingDelivery
+from smallwins.ledger import FrozenSend, Ledger, PendingDelivery
 
 log = logging.getLogger("smallwins.delivery")
 
@@ -33,10 +33,26 @@ class Outgoing:
     title: str
     body: str
     outbox_ids: list[int]
+    # Set once frozen: the message was handed to a sender, and title and body are its final
+    # words, to be sent again exactly so.
+    send_id: int | None = None
 
     @property
     def notify_type(self) -> str:
         return NOTIFY_TYPES.get(self.category, "info")
+
+
+def _as_frozen(send: FrozenSend) -> Outgoing:
+    """A frozen message as it was first sent."""
+    return Outgoing(
+        send.target,
+        send.kind,
+        send.category,
+        send.title,
+        send.body,
+        list(send.outbox_ids),
+        send.send_id,
+    )
 
 
 class Gate:
@@ -104,13 +120,19 @@ class Deliverer:
         return quiet if quiet is not None else due
 
     def plan(self, now: datetime) -> dict[str, list[Outgoing]]:
-        """The messages to send now, per target: bursts coalesced, backlogs folded."""
+        """The messages to send now, per target: first those frozen (handed to a sender with
+        an unknown outcome) as they were, then the rest, bursts coalesced, backlogs folded."""
         if self.quiet_until(now) is not None:
             return {}
+        plans: dict[str, list[Outgoing]] = {}
+        for send in self.ledger.frozen(now, self.notifier.names):
+            plans.setdefault(send.target, []).append(_as_frozen(send))
         per_target: dict[str, list[PendingDelivery]] = {}
         for row in self.ledger.due(now, self.notifier.names):
             per_target.setdefault(row.target, []).append(row)
-        return {target: self._compose(target, rows) for target, rows in per_target.items()}
+        for target, rows in per_target.items():
+            plans.setdefault(target, []).extend(self._compose(target, rows))
+        return plans
 
     def _compose(self, target: str, rows: list[PendingDelivery]) -> list[Outgoing]:
         groups: dict[str, list[PendingDelivery]] = {}
@@ -137,14 +159,20 @@ class Deliverer:
         return outgoing
 
     def send(self, outgoing: Outgoing, now: datetime) -> bool:
-        """Send one message (blocking); mark its rows sent, or back the target off."""
-        title, body = message.finish(
-            outgoing.kind, outgoing.title, outgoing.body, plain=self.settings.plain
-        )
+        """Freeze one message and send it (blocking); mark its rows sent, or back the target
+        off, thawing the rows only when the failure is certain."""
+        if outgoing.send_id is None:
+            title, body = message.finish(
+                outgoing.kind, outgoing.title, outgoing.body, plain=self.settings.plain
+            )
+            if not self.gate.write(lambda: self._freeze(outgoing, title, body)):
+                return False
+        else:
+            title, body = outgoing.title, outgoing.body
         try:
             result = self.notifier.send(outgoing.target, title, body, outgoing.notify_type)
         except Exception as exc:  # an Apprise plugin bug is one failed attempt, not a crash
-            result = SendResult(False, f"sending raised {type(exc).__name__}")
+            result = SendResult(False, f"sending raised {type(exc).__name__}", unknown=True)
         if result.ok:
             if self.gate.write(lambda: self.ledger.mark_sent(outgoing.outbox_ids, outgoing.target)):
                 log.debug("sent %r to %s", title, outgoing.target)
@@ -152,18 +180,33 @@ class Deliverer:
         self.gate.write(lambda: self._failed(outgoing, result, now))
         return False
 
+    def _freeze(self, outgoing: Outgoing, title: str, body: str) -> None:
+        outgoing.send_id = self.ledger.freeze(
+            outgoing.outbox_ids,
+            outgoing.target,
+            kind=outgoing.kind,
+            category=outgoing.category,
+            title=title,
+            body=body,
+        )
+
     def _failed(self, outgoing: Outgoing, result: SendResult, now: datetime) -> None:
         failures = self.ledger.target_failures(outgoing.target) + 1
         delay = self.backoff(failures)
         self.ledger.mark_failed(
-            outgoing.outbox_ids, outgoing.target, result.error or "failed", now + delay
+            outgoing.outbox_ids,
+            outgoing.target,
+            result.error or "failed",
+            now + delay,
+            thaw=not result.unknown,
         )
         log.warning(
-            "could not notify %s (attempt %d): %s; next try in %.0f s",
+            "could not notify %s (attempt %d): %s; next try in %.0f s%s",
             outgoing.target,
             failures,
             result.error,
             delay.total_seconds(),
+            ", with the same words" if result.unknown else "",
         )
 
     def backoff(self, failures: int) -> timedelta:

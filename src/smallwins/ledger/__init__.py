@@ -7,6 +7,7 @@ Open one with ``open_ledger(url)``; the URL's scheme picks the implementation (s
 from smallwins.ledger.protocol import Ledger, LedgerView, WinBatch
 from smallwins.ledger.records import (
     DayTotal,
+    FrozenSend,
     PendingDelivery,
     SetbackMark,
     SourceState,
@@ -29,6 +30,7 @@ MEMORY_URL = "sqlite://"
 __all__ = [
     "MEMORY_URL",
     "DayTotal",
+    "FrozenSend",
     "Ledger",
     "LedgerNotFound",
     "LedgerView",

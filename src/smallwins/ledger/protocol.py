@@ -19,6 +19,7 @@ from smallwins.api.moment import Moment
 from smallwins.api.win import Win
 from smallwins.ledger.records import (
     DayTotal,
+    FrozenSend,
     PendingDelivery,
     SetbackMark,
     SourceState,
@@ -200,24 +201,51 @@ class Ledger(LedgerView, Protocol):
     # -- the outbox ----------------------------------------------------------------------
 
     def due(self, now: datetime, targets: Sequence[str]) -> list[PendingDelivery]:
-        """Pending rows of these targets whose moment is due and whose target is not held."""
+        """Pending rows of these targets whose moment is due and whose target is not held;
+        frozen rows are not among them."""
 
     def next_due(self, targets: Sequence[str]) -> datetime | None:
-        """When the earliest pending row of these targets can next be tried."""
+        """When the earliest pending or frozen row of these targets can next be tried."""
+
+    def freeze(
+        self,
+        outbox_ids: Sequence[int],
+        target: str,
+        *,
+        kind: str,
+        category: str,
+        title: str,
+        body: str,
+    ) -> int:
+        """The rows are about to be sent as this one message: keep its words, and take the rows
+        out of what ``due`` composes, until they are sent or thawed. Returns the send's id."""
+
+    def frozen(self, now: datetime, targets: Sequence[str]) -> list[FrozenSend]:
+        """The frozen messages of these targets whose target is not held, oldest first."""
 
     def mark_sent(self, outbox_ids: Sequence[int], target: str) -> None:
         """The rows were delivered: done, and the target is well again."""
 
     def mark_failed(
-        self, outbox_ids: Sequence[int], target: str, error: str, retry_at: datetime
+        self,
+        outbox_ids: Sequence[int],
+        target: str,
+        error: str,
+        retry_at: datetime,
+        *,
+        thaw: bool = True,
     ) -> int:
-        """Count a failed attempt and hold the target until ``retry_at``; returns its failures."""
+        """Count a failed attempt and hold the target until ``retry_at``; returns its failures.
+
+        ``thaw``: the failure is certain (refused, an error answer), so frozen rows are pending
+        again and may be composed anew; otherwise they stay frozen, to be re-sent word for word."""
 
     def target_failures(self, target: str) -> int:
         """Failures of the target in a row."""
 
     def outbox_counts(self) -> dict[str, int]:
-        """Pending rows, and how many of them have failed at least once."""
+        """Rows not yet sent (pending or frozen), and how many of them have failed at least
+        once."""
 
     def target_states(self) -> list[TargetState]:
         """How delivery to each target stands."""

@@ -101,6 +101,20 @@ class PendingDelivery:
 
 
 @dataclass(frozen=True, slots=True)
+class FrozenSend:
+    """A message handed to a sender whose outcome is not known: its exact words, and the
+    outbox rows it stands for."""
+
+    send_id: int
+    target: str
+    kind: str
+    category: str
+    title: str
+    body: str
+    outbox_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SetbackMark:
     """When the last setback told was due, and when the last one was made."""
 

@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smallwins.api.moment import Moment
-from smallwins.ledger.backends.sqlite.connection import Connected, dt, marks
+from smallwins.ledger.backends.sqlite.connection import dt, marks
+from smallwins.ledger.backends.sqlite.sends import SendStore
 from smallwins.ledger.records import PendingDelivery, SetbackMark, TargetState, dumps
 
 MOMENT_COLUMNS = (
@@ -38,7 +39,7 @@ def _moment(row: Sequence[Any]) -> Moment:
     )
 
 
-class MomentStore(Connected):
+class MomentStore(SendStore):
     # -- what the coach asks ---------------------------------------------------------------
 
     def moment_told(self, dedupe_key: str) -> bool:
@@ -172,7 +173,7 @@ class MomentStore(Connected):
             "SELECT MIN(MAX(m.due_at, COALESCE(t.next_attempt_at, 0)))"
             " FROM outbox o JOIN moments m ON m.id = o.moment_id"
             " LEFT JOIN targets t ON t.name = o.target"
-            f" WHERE o.status = 'pending' AND o.target IN ({marks(targets)})",
+            f" WHERE o.status IN ('pending', 'frozen') AND o.target IN ({marks(targets)})",
             tuple(targets),
         )
         return dt(row[0])
@@ -193,13 +194,21 @@ class MomentStore(Connected):
             )
 
     def mark_failed(
-        self, outbox_ids: Sequence[int], target: str, error: str, retry_at: datetime
+        self,
+        outbox_ids: Sequence[int],
+        target: str,
+        error: str,
+        retry_at: datetime,
+        *,
+        thaw: bool = True,
     ) -> int:
         with self.transaction() as db:
             db.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
                 [(error, oid) for oid in outbox_ids],
             )
+            if thaw:
+                self._thaw(db, outbox_ids)
             db.execute(
                 "INSERT INTO targets (name, failures, next_attempt_at, last_error)"
                 " VALUES (?, 1, ?, ?) ON CONFLICT (name) DO UPDATE SET"
@@ -217,7 +226,8 @@ class MomentStore(Connected):
 
     def outbox_counts(self) -> dict[str, int]:
         row = self._one(
-            "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM outbox WHERE status = 'pending'"
+            "SELECT COUNT(*), COALESCE(SUM(attempts > 0), 0) FROM outbox"
+            " WHERE status IN ('pending', 'frozen')"
         )
         return {"pending": int(row[0]), "failed": int(row[1])}
 

@@ -96,6 +96,21 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX moments_kind ON moments (kind);
     CREATE INDEX moments_kind_goal ON moments (kind, goal, created_at);
     """,
+    # A message handed to a sender is frozen: its words are kept, and its rows (status
+    # 'frozen') are re-sent as that message, word for word, until its outcome is known.
+    """
+    CREATE TABLE sends (
+        id INTEGER PRIMARY KEY,
+        target TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        category TEXT NOT NULL,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL,
+        frozen_at REAL NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN send_id INTEGER REFERENCES sends (id);
+    CREATE INDEX outbox_send ON outbox (send_id);
+    """,
 )
 
 
