@@ -67,6 +67,11 @@ class Paths:
         return self.state_dir / "daemon.lock"
 
     @property
+    def ledger_outage_file(self) -> Path:
+        """Where the daemon notes that the ledger cannot be written (outside the ledger)."""
+        return self.state_dir / "ledger-outage.json"
+
+    @property
     def apprise_storage(self) -> Path:
         return self.state_dir / "apprise"
 

@@ -10,6 +10,7 @@ from smallwins.config import Config, load_config, system_timezone
 from smallwins.daemon.lock import running_pid
 from smallwins.errors import SmallwinsError
 from smallwins.ledger import Ledger, LedgerNotFound, SourceState, location, open_ledger, sqlite_url
+from smallwins.ledger.outage import read_outage
 from smallwins.paths import Paths
 
 
@@ -29,6 +30,8 @@ def report(paths: Paths) -> dict[str, Any]:
         "config_error": None,
         "timezone": system_timezone().key,
         "ledger": None,
+        # Noted by the daemon outside the ledger: the ledger cannot tell that it is full.
+        "ledger_outage": read_outage(paths.ledger_outage_file),
         "sources": {},
         "outbox": {"pending": 0, "failed": 0},
         "targets": [],

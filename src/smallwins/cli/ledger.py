@@ -123,6 +123,9 @@ def _print_status(report: dict[str, Any]) -> None:
     invalid = " (invalid: see above)" if report["config_error"] else ""
     click.echo(f"config: {report['config']}{exists}{invalid}")
     click.echo(f"ledger: {report['ledger'] or 'unknown until the config is fixed'}")
+    if report["ledger_outage"]:
+        outage = report["ledger_outage"]
+        click.echo(f"  cannot be written since {outage['since']}: {outage['error']}")
     click.echo("sources:")
     if not report["sources"]:
         click.echo("  none")

@@ -20,12 +20,13 @@ from smallwins.coach.pipeline import Pipeline
 from smallwins.config import Config
 from smallwins.daemon.scanning import Scanner
 from smallwins.daemon.systemd import sd_notify, watchdog_interval
-from smallwins.daemon.threads import in_thread, now_utc
+from smallwins.daemon.threads import in_thread, now_utc, report_failure
 from smallwins.daemon.watching import Watching
 from smallwins.delivery.deliverer import Deliverer, Gate
 from smallwins.delivery.notify import Notifier
 from smallwins.errors import ConfigError
 from smallwins.ledger import Ledger
+from smallwins.ledger.outage import LedgerOutage
 from smallwins.paths import Paths
 from smallwins.plugins.loader import Plugins
 from smallwins.plugins.source import Source
@@ -69,6 +70,9 @@ class Daemon:
         # Closed when the daemon stops, before the ledger is: a send that outlives the daemon
         # then writes nothing.
         self.delivery_gate = Gate()
+        self.outage = LedgerOutage(
+            paths.ledger_outage_file, ledger.location, started=self._tell_outage
+        )
         self.notifier = self._make_notifier()
         self.pipeline = self._make_pipeline()
         self.deliverer = self._make_deliverer()
@@ -111,7 +115,8 @@ class Daemon:
             try:
                 await self.tick()
             except Exception as exc:  # the next tick tries again
-                log.error("the coach's clock failed: %r", exc)
+                if not self.outage.failed(exc):
+                    log.error("the coach's clock failed: %r", exc)
                 log.debug("clock traceback", exc_info=exc)
 
     def _make_deliverer(self) -> Deliverer:
@@ -154,17 +159,33 @@ class Daemon:
 
     async def deliver(self, now: datetime | None = None) -> None:
         """Send everything due now, each target on its own thread."""
-        await in_thread(self.deliverer.deliver_due, now or now_utc())
+        if await in_thread(self.deliverer.deliver_due, now or now_utc()):
+            self.ledger_written()
+
+    def ledger_written(self) -> None:
+        """A write went through: if the ledger could not be written, it can again."""
+        if self.outage.recovered():
+            self.wake_delivery()
+
+    def _tell_outage(self, title: str, body: str) -> None:
+        # Straight away, not through the outbox: it is in the ledger that cannot be written.
+        self.notifier.alert(title, body)
 
     async def _deliver_loop(self) -> None:
         while not self._stopping.is_set():
             self._deliver_wake.clear()
             try:
-                await self.deliver()
+                # A message sent while the ledger cannot be written could not be marked sent,
+                # and would be sent again and again: delivery waits for the ledger.
+                if not self.outage.active:
+                    await self.deliver()
                 wake = self.deliverer.next_wake(now_utc())
             except Exception as exc:  # keep delivering: what is pending stays in the outbox
-                log.error("delivery failed: %r; trying again in a minute", exc)
+                if not self.outage.failed(exc):
+                    log.error("delivery failed: %r; trying again in a minute", exc)
                 log.debug("delivery traceback", exc_info=exc)
+                wake = now_utc() + timedelta(minutes=1)
+            if self.outage.active:
                 wake = now_utc() + timedelta(minutes=1)
             timeout = None if wake is None else max(0.0, (wake - now_utc()).total_seconds())
             with contextlib.suppress(TimeoutError):
@@ -175,6 +196,7 @@ class Daemon:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.append(task)
         task.add_done_callback(self._tasks.remove)
+        task.add_done_callback(partial(report_failure, self.outage.failed))
 
     # -- reloading and stopping -----------------------------------------------------------
 

@@ -184,8 +184,11 @@ class Scanner:
             result, recorded = outcome
             self._plan_wake(source.name, result.next_scan_at, result.next_scan_why)
             if isinstance(recorded, Exception):  # the ledger cannot take it (disk full, locked...)
-                log.error("source %s: cannot record its wins: %r", source.name, recorded)
-                await in_thread(self._note, source, f"cannot record wins: {recorded!r}", [])
+                # A full disk is said once for the whole ledger, and noted outside it; the
+                # wins are found again by a later scan, the cursor not having moved.
+                if not self.daemon.outage.failed(recorded):
+                    log.error("source %s: cannot record its wins: %r", source.name, recorded)
+                    await in_thread(self._note, source, f"cannot record wins: {recorded!r}", [])
                 return
             new = len(recorded)
             problems = [str(p) for p in result.problems]
@@ -194,6 +197,7 @@ class Scanner:
             if result.junk:
                 problems.append(f"{len(result.junk)} invalid wins from the detector were skipped")
             await in_thread(self._note, source, None, problems)
+            self.daemon.ledger_written()
             elapsed = (time.perf_counter() - started) * 1000
             if new:
                 noun = source.detector.noun if new == 1 else source.detector.plural_noun()

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+log = logging.getLogger("smallwins.daemon")
 
 
 def settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
@@ -43,6 +46,18 @@ def in_thread(fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         target=target, name=f"smallwins-{getattr(fn, '__name__', 'work')}", daemon=True
     ).start()
     return future
+
+
+def report_failure(handled: Callable[[BaseException], bool], task: asyncio.Task[Any]) -> None:
+    """A task's error said in one line (its traceback at DEBUG), not left for asyncio to print
+    as "never retrieved"; nothing more when ``handled`` has said it already."""
+    if task.cancelled() or task.exception() is None:
+        return
+    exc = task.exception()
+    assert exc is not None
+    if not handled(exc):
+        log.error("%s failed: %r", task.get_name(), exc)
+    log.debug("task traceback", exc_info=exc)
 
 
 def now_utc() -> datetime:

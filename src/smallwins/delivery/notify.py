@@ -302,6 +302,18 @@ class Notifier:
                 self._apprise[name] = ap
         return problems
 
+    def alert(self, title: str, body: str) -> None:
+        """Send a ``system`` message to the targets tagged so, each on a thread of its own, and
+        return at once: for a problem that the outbox cannot hold. Not retried."""
+        for name in self.names_for("system"):
+            if name != TERMINAL:
+                threading.Thread(
+                    target=self.send,
+                    args=(name, title, body, "warning"),
+                    name="smallwins-alert",
+                    daemon=True,
+                ).start()
+
     def send(self, name: str, title: str, body: str, notify_type: str) -> SendResult:
         """Send to one target; blocking (run it off the event loop)."""
         if name == TERMINAL:
