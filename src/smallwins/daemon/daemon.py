@@ -70,8 +70,12 @@ class Daemon:
         # Closed when the daemon stops, before the ledger is: a send that outlives the daemon
         # then writes nothing.
         self.delivery_gate = Gate()
+        # An outage is told straight away, not through the outbox: that is in the ledger
+        # that cannot be written.
         self.outage = LedgerOutage(
-            paths.ledger_outage_file, ledger.location, started=self._tell_outage
+            paths.ledger_outage_file,
+            ledger.location,
+            started=lambda title, body: self.notifier.alert(title, body),
         )
         self.notifier = self._make_notifier()
         self.pipeline = self._make_pipeline()
@@ -167,10 +171,6 @@ class Daemon:
         if self.outage.recovered():
             self.wake_delivery()
 
-    def _tell_outage(self, title: str, body: str) -> None:
-        # Straight away, not through the outbox: it is in the ledger that cannot be written.
-        self.notifier.alert(title, body)
-
     async def _deliver_loop(self) -> None:
         while not self._stopping.is_set():
             self._deliver_wake.clear()
@@ -239,32 +239,21 @@ class Daemon:
             self._stopping.set()
             self._deliver_wake.set()
 
-    async def _watchdog(self, interval: float) -> None:
-        while not self.stopping:
-            sd_notify("WATCHDOG=1")
-            await self.rest(interval)
-
     # -- running --------------------------------------------------------------------------
 
-    def _say_what_is_missing(self) -> None:
-        """A plugin choice that leaves the coach mute must not pass in silence."""
-        if not self.plugins.rules:
-            log.warning(
-                "no progress rules are loaded (is the coaching plugin left out by "
-                "SMALLWINS_LOAD_PLUGINS or disabled_plugins?): wins are recorded and "
-                "celebrated, but no milestones, bests, digests or setbacks are told"
-            )
-        if "celebration" not in self.coach.templates.kinds():
-            log.warning("no wordings for celebrations are loaded: wins are told in plain words")
-
-    async def run_once(self) -> int:
-        """Scan every source, deliver everything due (bursts need not wait), exit."""
-        self._running_loop = asyncio.get_running_loop()
-        self._say_what_is_missing()
+    async def _start(self) -> None:
+        """What ``run`` and ``run_once`` do first: say what is missing, ready the targets and
+        the coach."""
+        say_what_is_missing(self.plugins, self.coach)
         problems = await in_thread(self.notifier.prepare)
         for name, problem in problems.items():
             log.warning("notification target %s: %s", name, problem)
         await self._load_coach()
+
+    async def run_once(self) -> int:
+        """Scan every source, deliver everything due (bursts need not wait), exit."""
+        self._running_loop = asyncio.get_running_loop()
+        await self._start()
         try:
             await self.scanner.scan_all_settled(ONCE_WAIT)
         finally:
@@ -280,14 +269,10 @@ class Daemon:
 
     async def run(self) -> int:
         loop = self._running_loop = asyncio.get_running_loop()
-        self._say_what_is_missing()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, lambda: self.spawn(self.reload("SIGHUP")))
-        problems = await in_thread(self.notifier.prepare)
-        for name, problem in problems.items():
-            log.warning("notification target %s: %s", name, problem)
-        await self._load_coach()
+        await self._start()
         await self.watching.restart()
         # Ready before the first scans end: a slow or hung detector must not hold up start-up
         # or a stop request.
@@ -305,7 +290,7 @@ class Daemon:
         ]
         interval = watchdog_interval()
         if interval:
-            background.append(loop.create_task(self._watchdog(interval)))
+            background.append(loop.create_task(watchdog(self, interval)))
         await self._stopping.wait()
         self.scanner.cancel_wakes()
         for task in background + list(self._tasks):
@@ -316,3 +301,22 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
         return 0
+
+
+def say_what_is_missing(plugins: Plugins, coach: Coach) -> None:
+    """A plugin choice that leaves the coach mute must not pass in silence."""
+    if not plugins.rules:
+        log.warning(
+            "no progress rules are loaded (is the coaching plugin left out by "
+            "SMALLWINS_LOAD_PLUGINS or disabled_plugins?): wins are recorded and "
+            "celebrated, but no milestones, bests, digests or setbacks are told"
+        )
+    if "celebration" not in coach.templates.kinds():
+        log.warning("no wordings for celebrations are loaded: wins are told in plain words")
+
+
+async def watchdog(daemon: Daemon, interval: float) -> None:
+    """Tell systemd the daemon is alive, every ``interval`` seconds until it stops."""
+    while not daemon.stopping:
+        sd_notify("WATCHDOG=1")
+        await daemon.rest(interval)
