@@ -70,8 +70,7 @@ class Daemon:
         # Closed when the daemon stops, before the ledger is: a send that outlives the daemon
         # then writes nothing.
         self.delivery_gate = Gate()
-        # An outage is told straight away, not through the outbox: that is in the ledger
-        # that cannot be written.
+        # An outage is told at once, not through the outbox: that is in the unwritable ledger.
         self.outage = LedgerOutage(
             paths.ledger_outage_file,
             ledger.location,
