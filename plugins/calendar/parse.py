@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,10 @@ TIME_PROPERTIES = frozenset(
 )
 REASON_MAX = 120
 NAME_MAX = 40
+# VCALENDAR > VEVENT > VALARM is as deep as real calendars go; a file nested far deeper is
+# built to wear a parser out, and is refused before icalendar sees it.
+MAX_DEPTH = 8
+_BEGIN_OR_END = re.compile(rb"^(BEGIN|END):", re.IGNORECASE | re.MULTILINE)
 
 
 class Unreadable(Exception):
@@ -99,6 +104,7 @@ def parse(data: bytes) -> Parsed:
         return Parsed(Calendar(), None, 0)
     if b"BEGIN:" not in data.upper():
         raise Unreadable("is not an iCalendar file (no BEGIN:VCALENDAR)")
+    _check_nesting(data)
     why = "no complete VCALENDAR in it"
     try:
         found = Calendar.from_ical(data, multiple=True)
@@ -112,6 +118,26 @@ def parse(data: bytes) -> Parsed:
     _keep_usable(parsed)
     parsed.name = text_of(parsed.calendar, "X-WR-CALNAME")[:NAME_MAX] or None
     return parsed
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _check_nesting(data: bytes) -> None:
+    depth = 0
+    for mark in _BEGIN_OR_END.finditer(data):
+        if mark.group(1).upper() == b"END":
+            depth = max(0, depth - 1)
+            continue
+        depth += 1
+        if depth > MAX_DEPTH:
+            line = _line_at(data, mark.start())
+            raise Unreadable(
+                f"has components nested more than {MAX_DEPTH} deep (line {line}); "
+                "real calendars nest 3 or 4 deep, so this is not one smallwins can read",
+                line,
+            )
 
 
 def _one_calendar(found: list[Any]) -> Calendar:
@@ -190,6 +216,7 @@ def _blocks(text: str) -> tuple[list[_Block], list[str]]:
     blocks: list[_Block] = []
     header: list[str] = []
     stack: list[str] = []
+    alarms = 0  # how many VALARMs the stack holds: asking the stack itself costs its depth
     for number, line in enumerate(text.splitlines(), 1):
         upper = line.upper()
         if upper.startswith("BEGIN:"):
@@ -199,12 +226,13 @@ def _blocks(text: str) -> tuple[list[_Block], list[str]]:
             if not stack:
                 blocks.append(_Block(name, number, []))
             stack.append(name)
-        if stack and "VALARM" not in stack:
+            alarms += name == "VALARM"
+        if stack and not alarms:
             blocks[-1].lines.append(line)
         elif not stack and line.strip() and not upper.startswith("END:VCALENDAR"):
             header.append(line)
         if upper.startswith("END:") and stack and upper[4:].strip() == stack[-1]:
-            stack.pop()
+            alarms -= stack.pop() == "VALARM"
             blocks[-1].complete = not stack
     return blocks, header
 
