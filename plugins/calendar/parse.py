@@ -36,7 +36,14 @@ NAME_MAX = 40
 # VCALENDAR > VEVENT > VALARM is as deep as real calendars go; a file nested far deeper is
 # built to wear a parser out, and is refused before icalendar sees it.
 MAX_DEPTH = 8
-_BEGIN_OR_END = re.compile(rb"^(BEGIN|END):", re.IGNORECASE | re.MULTILINE)
+# icalendar holds about 8 KB for each event it parses, and a content line whole, so these keep
+# a file's cost bounded whatever max_file_mib allows: about 400 MB and a minute at most.
+MAX_ENTRIES = 50_000
+MAX_LINE_MIB = 4
+_BEGIN = re.compile(rb"BEGIN:", re.IGNORECASE)
+_BEGIN_OR_END = re.compile(rb"^(BEGIN|END):(VEVENT|VTODO)?", re.IGNORECASE | re.MULTILINE)
+# The end of a content line: a line break not followed by the space or tab of a folded line.
+_LINE_END = re.compile(rb"\n(?![ \t])")
 
 
 class Unreadable(Exception):
@@ -76,7 +83,10 @@ def read(path: str, max_mib: float) -> bytes:
     try:
         with open(path, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
-            data = handle.read(max_bytes + 1) if size <= max_bytes else b""
+            # Read to the size the file has: a buffer of max_file_mib would be held in full.
+            data = handle.read(size + 1) if size <= max_bytes else b""
+            if len(data) > size:  # grown since fstat
+                data += handle.read(max_bytes + 1 - len(data))
     except OSError as exc:
         raise Unreadable(f"cannot be read: {exc.strerror or exc}") from None
     if size > max_bytes or len(data) > max_bytes:
@@ -100,11 +110,11 @@ def parse(data: bytes) -> Parsed:
     """The usable components of ``data``; raises Unreadable when there are none to be had."""
     from icalendar import Calendar
 
-    if not data.strip():
+    if not data or data.isspace():
         return Parsed(Calendar(), None, 0)
-    if b"BEGIN:" not in data.upper():
+    if not _BEGIN.search(data):
         raise Unreadable("is not an iCalendar file (no BEGIN:VCALENDAR)")
-    _check_nesting(data)
+    _check_shape(data)
     why = "no complete VCALENDAR in it"
     try:
         found = Calendar.from_ical(data, multiple=True)
@@ -124,20 +134,52 @@ def _line_at(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-def _check_nesting(data: bytes) -> None:
-    depth = 0
+def _check_shape(data: bytes) -> None:
+    """Refuse, before icalendar sees it, a file past the caps on nesting, entries and lines."""
+    depth = entries = 0
     for mark in _BEGIN_OR_END.finditer(data):
         if mark.group(1).upper() == b"END":
             depth = max(0, depth - 1)
             continue
         depth += 1
+        entries += mark.group(2) is not None
         if depth > MAX_DEPTH:
             line = _line_at(data, mark.start())
             raise Unreadable(
-                f"has components nested more than {MAX_DEPTH} deep (line {line}); "
-                "real calendars nest 3 or 4 deep, so this is not one smallwins can read",
+                f"has components nested more than {MAX_DEPTH} deep (line {line}); real "
+                "calendars nest 3 or 4 deep, so this is not one smallwins can read",
                 line,
             )
+        if entries > MAX_ENTRIES:
+            line = _line_at(data, mark.start())
+            raise Unreadable(
+                f"has more than {MAX_ENTRIES:,} events and to-dos (line {line}), more than "
+                "smallwins reads from one file; skipped (split it into smaller files)",
+                line,
+            )
+    _check_lines(data)
+
+
+def _check_lines(data: bytes) -> None:
+    limit = MAX_LINE_MIB * MIB
+    if len(data) <= limit:
+        return
+    start = 0
+    for mark in _LINE_END.finditer(data):
+        if mark.start() - start > limit:
+            break
+        start = mark.end()
+    else:
+        if len(data) - start <= limit:
+            return
+    end = _LINE_END.search(data, start)
+    size = (end.start() if end else len(data)) - start
+    line = _line_at(data, start)
+    raise Unreadable(
+        f"has a line of {size / MIB:.3g} MiB (line {line}), more than the "
+        f"{MAX_LINE_MIB} MiB smallwins reads in one property; skipped",
+        line,
+    )
 
 
 def _one_calendar(found: list[Any]) -> Calendar:

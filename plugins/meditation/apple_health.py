@@ -5,6 +5,11 @@ and only mindful-session records are looked at, so memory stays flat whatever th
 element tree is built, so there is nothing to clear. The long DTD at the top is read by expat
 itself; entity declarations are refused (a billion-laughs file cannot expand) and external
 entities are never fetched.
+
+expat keeps a tag it has not seen the end of, however long: one attribute of a gigabyte would
+be held whole. Every element opens or closes within a few hundred bytes of the last one in a
+real export, so input that goes on for MAX_TOKEN bytes with no element starting or ending is
+refused, and so is nesting past MAX_DEPTH: memory stays flat whatever the file holds.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from .session import (
 
 MINDFUL = "HKCategoryTypeIdentifierMindfulSession"
 CHUNK = 1 << 20
+MAX_TOKEN = 4 << 20
+# <HealthData><Record><MetadataEntry> is as deep as an export goes.
+MAX_DEPTH = 32
 ZIP_MEMBER = "export.xml"
 # What a damaged zip raises, besides its own BadZipFile: a bad offset, a bad deflate stream, a
 # name that is not UTF-8, a cut-off member.
@@ -39,6 +47,10 @@ _SHAPE = "YYYY-MM-DD HH:MM:SS +HHMM"
 
 
 class _EntityRefused(Exception):
+    pass
+
+
+class _TooDeep(Exception):
     pass
 
 
@@ -75,13 +87,21 @@ class _Handler:
         self.record: dict[str, str] | None = None
         self.line = 0
         self.user_entered = False
+        self.depth = 0
+        # Where the last element started or ended: what expat holds past it is one token.
+        self.seen = 0
 
     def root(self, name: str, attrs: dict[str, str]) -> None:
         if name != "HealthData":
             raise Unreadable(f"an XML file whose root is <{name}>, not <HealthData>")
         self.parser.StartElementHandler = self.start
+        self.depth, self.seen = 1, self.parser.CurrentByteIndex
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.seen = self.parser.CurrentByteIndex
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _TooDeep
         if name == "Record":
             if attrs.get("type") == MINDFUL:
                 self.record = attrs
@@ -95,6 +115,8 @@ class _Handler:
             self.user_entered = attrs.get("value", "").strip().lower() in ("1", "true", "yes")
 
     def end(self, name: str) -> None:
+        self.seen = self.parser.CurrentByteIndex
+        self.depth -= 1
         if name == "Record" and self.record is not None:
             self.found.append(self._session(self.record))
             self.record = None
@@ -124,6 +146,7 @@ def _read_xml(stream: IO[bytes]) -> Iterator[Item]:
     parser.StartElementHandler = handler.root
     parser.EndElementHandler = handler.end
     parser.EntityDeclHandler = _refuse_entities
+    fed = 0
     while True:
         try:
             chunk = stream.read(CHUNK)
@@ -141,7 +164,23 @@ def _read_xml(stream: IO[bytes]) -> Iterator[Item]:
         except _EntityRefused:
             yield Broken(parser.CurrentLineNumber, "the XML declares entities, which are refused")
             return
+        except _TooDeep:
+            yield from handler.found
+            yield Broken(
+                parser.CurrentLineNumber,
+                f"elements nested more than {MAX_DEPTH} deep; not an export smallwins can "
+                "read from here on",
+            )
+            return
         yield from handler.found
         handler.found.clear()
+        fed += len(chunk)
+        if fed - handler.seen > MAX_TOKEN:
+            yield Broken(
+                parser.CurrentLineNumber,
+                f"one element or attribute runs past {MAX_TOKEN >> 20} MiB; not an export "
+                "smallwins can read from here on",
+            )
+            return
         if not chunk:
             return
