@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -108,7 +109,12 @@ def _clip(text: str) -> str:
 
 def parse(data: bytes) -> Parsed:
     """The usable components of ``data``; raises Unreadable when there are none to be had."""
-    from icalendar import Calendar
+    from icalendar import Calendar, GloballyUniqueTZIDGuessed
+
+    # Reading "/freeassociation.sourceforge.net/Europe/Berlin" as Europe/Berlin is what every
+    # client does; icalendar's warning about it would print to stderr on every scan. Added
+    # on each call (it replaces itself), so a warnings context set up since still has it.
+    warnings.filterwarnings("ignore", category=GloballyUniqueTZIDGuessed)
 
     if not data or data.isspace():
         return Parsed(Calendar(), None, 0)
@@ -310,6 +316,6 @@ def _salvage(data: bytes, why: str) -> Parsed:
             continue
         for sub in subs:
             calendar.add_component(sub)
-    if not any(sub.name in KINDS for sub in calendar.subcomponents) and not parsed.total:
-        raise Unreadable(f"cannot be read as a calendar: {why}")
+    # Nothing else could count: a file of time zones only (libical's and tzurl.org's, with
+    # properties such as TZID-ALIAS-OF that icalendar refuses) is not worth a problem.
     return parsed
