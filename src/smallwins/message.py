@@ -3,12 +3,28 @@ with one emoji (DESIGN section 7, "Voice"). The words themselves are templates."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
 TITLE_MAX = 40
 BODY_MAX = 200
 EMOJI = {"celebration": "🎉", "burst": "🚀", "summary": "👀", "backlog": "📬", "system": "🔧"}
+
+
+# What a terminal or a notification daemon may act on: C0 but tab and newline, DEL, and C1.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """``text`` safe to show: each control character written out as ``\\u001b``.
+
+    Text from sources (a commit subject, a calendar's line) is shown, never executed: ESC
+    would colour a terminal, set its title or clear it. The escape is JSON's own, so JSON
+    printed through here still reads back as the same string."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 def ordinal(n: int) -> str:

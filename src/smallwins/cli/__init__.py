@@ -3,9 +3,11 @@ Heavy imports (Apprise, detectors) stay inside the commands that need them."""
 
 from smallwins.cli import coach, config, daemon, ledger, plugins, service
 from smallwins.cli.group import cli
+from smallwins.cli.terminal import guard_streams
 
 __all__ = ["cli", "coach", "config", "daemon", "ledger", "main", "plugins", "service"]
 
 
 def main() -> None:
+    guard_streams()
     cli(prog_name="smallwins")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from smallwins.message import shown
 from smallwins.redact import REDACTOR, register_url
 
 if TYPE_CHECKING:
@@ -238,6 +239,7 @@ def send_one(
     ap, refused = _apprise(url, None)
     if ap is None:
         return False, refused[0] if refused else None
+    title, body = shown(title), shown(body)
     finished, result = _within(
         timeout, lambda: ap.notify(body=body, title=title, notify_type=notify_type)
     )
@@ -315,7 +317,11 @@ class Notifier:
                 ).start()
 
     def send(self, name: str, title: str, body: str, notify_type: str) -> SendResult:
-        """Send to one target; blocking (run it off the event loop)."""
+        """Send to one target; blocking (run it off the event loop).
+
+        Every message leaves through here: its control characters are written out, so a
+        commit subject's ESC or BEL reaches no terminal and no notification daemon."""
+        title, body = shown(title), shown(body)
         if name == TERMINAL:
             self._echo(f"{title}\n  {body}")
             return SendResult(True)
