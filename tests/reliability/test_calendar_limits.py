@@ -127,3 +127,14 @@ def test_folded_lines_count_as_the_one_line_they_are(tmp_path: Path) -> None:
 
     assert [p.line for p in result.problems] == [7]
     assert result.problems[0].message.startswith("has a line of 4.16 MiB (line 7)")
+
+
+def test_lines_ended_by_a_carriage_return_alone_are_held_to_the_caps(tmp_path: Path) -> None:
+    path = tmp_path / "classic-mac.ics"
+    path.write_bytes((HEAD + "BEGIN:VEVENT\r\n" * 100).replace("\r\n", "\r").encode())
+
+    result, _ = _scan(path)
+
+    assert [(p.message.split(";")[0], p.line) for p in result.problems] == [
+        (f"has components nested more than {MAX_DEPTH} deep (line {MAX_DEPTH + 2})", 10)
+    ]
