@@ -77,9 +77,11 @@ def run(context: Context, once: bool, verbose: bool) -> None:
     gc.collect()
     gc.freeze()
     from smallwins.cli.progress import ProgressLine, wanted
+    from smallwins.cli.terminal import unguarded
 
     # A long first scan shows its progress on a terminal; a pipe or the journal gets nothing.
-    progress = ProgressLine(daemon, sys.stderr) if wanted(sys.stderr) else None
+    stderr = unguarded(sys.stderr)  # the line redraws itself with \r and ESC [K
+    progress = ProgressLine(daemon, stderr) if wanted(stderr) else None
     if progress is not None:
         progress.start()
     try:

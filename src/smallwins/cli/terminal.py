@@ -32,6 +32,12 @@ class ShownStream:
         return getattr(self._stream, name)
 
 
+def unguarded(stream: TextIO) -> TextIO:
+    """The stream behind a ShownStream: for smallwins' own control characters (the progress
+    line's carriage return and erase), never for text from sources."""
+    return stream._stream if isinstance(stream, ShownStream) else stream
+
+
 def guard_streams() -> None:
     """Put ``sys.stdout`` and ``sys.stderr`` behind ShownStream (once)."""
     for name in ("stdout", "stderr"):
