@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smallwins import Win
+from smallwins.api.moment import Moment
 from smallwins.config import load_config
 from smallwins.errors import ConfigError
 from smallwins.ledger import check_url, location, open_ledger, schemes, sqlite_url
@@ -113,3 +114,26 @@ def test_wins_and_status_read_the_configured_url(home: Path, tmp_path: Path) -> 
     status = smallwins("status", env=env).stdout
     assert f"ledger: {elsewhere}" in status
     assert not (home / "data" / "ledger.sqlite3").exists()
+
+
+def test_a_long_history_gets_a_page_cache_for_its_write_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smallwins.ledger.backends.sqlite import SqliteLedger, store
+
+    monkeypatch.setattr(store, "BULK_ROWS", 3)
+    wins = [Win(key=str(n), title=f"win {n}", occurred_at=NOW) for n in range(5)]
+    with SqliteLedger(tmp_path / "l.sqlite3") as ledger:
+        (default,) = ledger._one("PRAGMA cache_size")
+        sizes: list[int] = []
+
+        def while_written(_view: object, _new: object) -> list[Moment]:
+            sizes.append(ledger._one("PRAGMA cache_size")[0])
+            return []
+
+        utc = ZoneInfo("UTC")
+        new = ledger.record(
+            "code", "git", wins, None, zone=utc, day_starts_at=time(4), moments_for=while_written
+        )
+        assert len(new) == 5 and sizes == [-5]  # about 1 KiB a row while it is written
+        assert ledger._one("PRAGMA cache_size") == (default,)  # and its own size after

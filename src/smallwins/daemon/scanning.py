@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from smallwins.api.detector import ScanContext
 from smallwins.api.moment import Moment
 from smallwins.coach.pipeline import Pipeline
-from smallwins.daemon.threads import in_thread, now_utc, settle
+from smallwins.daemon.threads import CollectorPause, in_thread, now_utc, settle
 from smallwins.delivery.notify import TERMINAL
 from smallwins.errors import DetectorError
 from smallwins.ledger import StoredWin, WinBatch
@@ -58,6 +58,7 @@ class _ScanJob:
         self._lock = threading.Lock()
         self._given_up = False
         self._recording = False
+        self._collector_paused = CollectorPause()
 
     def scan(self) -> _Outcome:
         source, loop = self._source, self._loop
@@ -70,22 +71,25 @@ class _ScanJob:
         loop.call_soon_threadsafe(settle, self.prepared, context, None)
         if context is None:
             return None
-        with self._scanner.under_way(source.name, context):
-            result, batch = self._pipeline.detect(source, context)
-        with self._lock:
-            if self._given_up:
-                return None
-            self._recording = True
-        try:
-            return result, self._scanner._record(self._pipeline, source, context, result, batch)
-        except Exception as exc:  # reported by the loop, as the source's error
-            return result, exc
+        with self._collector_paused:
+            with self._scanner.under_way(source.name, context):
+                result, batch = self._pipeline.detect(source, context)
+            with self._lock:
+                if self._given_up:
+                    return None
+                self._recording = True
+            try:
+                return result, self._scanner._record(self._pipeline, source, context, result, batch)
+            except Exception as exc:  # reported by the loop, as the source's error
+                return result, exc
 
     def give_up(self) -> bool:
         """Stop waiting for the scan; False when it has ended and its recording has begun."""
         with self._lock:
             self._given_up = not self._recording
-            return self._given_up
+        if self._given_up:
+            self._collector_paused.release()
+        return self._given_up
 
 
 class Scanner:

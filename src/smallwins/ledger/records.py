@@ -11,7 +11,9 @@ from typing import Any
 from smallwins.api.moment import Moment
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a first scan of a long history makes one for every win (100,000 and more), and
+# a frozen dataclass's __init__ costs four times as much. Changing one changes nothing stored.
+@dataclass(slots=True)
 class StoredWin:
     """A win as the ledger holds it: the detector's Win plus its source and local day."""
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import time as dtime
 from pathlib import Path
 from typing import TypeVar
@@ -24,6 +25,7 @@ from smallwins.paths import create_private
 T = TypeVar("T")
 
 MEMORY = ":memory:"
+BULK_ROWS = 10_000  # from here on, a write gets a page cache of its own size (_room_for)
 
 
 def _no_targets(_moment: Moment) -> Sequence[str]:
@@ -83,6 +85,25 @@ class SqliteLedger(WinStore, MomentStore):
         with self._lock:
             return fn(self)
 
+    @contextmanager
+    def _room_for(self, rows: int) -> Iterator[None]:
+        """A page cache that holds a long history's new pages until the commit.
+
+        SQLite's default cache is 2 MiB; the rows and index entries of a first scan of
+        100,000 commits take some 55 MiB, and a cache that overflows writes pages to the WAL
+        before the commit, some of them again and again. About 1 KiB a row, for the write
+        only: the cache then goes back to its size."""
+        if rows < BULK_ROWS:
+            yield
+            return
+        with self._lock:
+            (size,) = self._db.execute("PRAGMA cache_size").fetchone()
+            self._db.execute(f"PRAGMA cache_size = -{rows}")
+            try:
+                yield
+            finally:
+                self._db.execute(f"PRAGMA cache_size = {int(size)}")
+
     def batch(
         self, source: str, detector: str, *, zone: ZoneInfo, day_starts_at: dtime
     ) -> SqliteBatch:
@@ -107,7 +128,7 @@ class SqliteLedger(WinStore, MomentStore):
             for win in wins:
                 batch.add(win)
             wins = batch
-        with self.transaction() as db:
+        with self._room_for(len(wins)), self.transaction() as db:
             new = wins.insert(db)
             if save_cursor:
                 self._save_cursor(db, source, detector, cursor)
