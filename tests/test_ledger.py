@@ -142,6 +142,37 @@ def test_counts_and_day_totals(ledger: Ledger) -> None:
     ]
 
 
+def test_amend_revises_a_win_in_place_and_takes_one_back(ledger: Ledger) -> None:
+    record(ledger, [win("a", NOW), win("b", NOW), win("c", NOW)], source="journal")
+    before = {w.key: w.id for w in ledger.wins()}
+    later = NOW + timedelta(days=1)
+    edited = Win("a", "an edited title", later, value=20, unit="min", tags=("work",))
+    changed = ledger.amend(
+        "journal", revised=[edited], withdrawn=["b", "never"], zone=ZONE, day_starts_at=time(4)
+    )
+    assert changed == 2
+    wins = {w.key: w for w in ledger.wins()}
+    assert sorted(wins) == ["a", "c"]
+    a = wins["a"]
+    assert a.id == before["a"]  # the same win, not a new one
+    assert (a.title, a.occurred_at, a.day, a.value, a.unit, a.tags) == (
+        "an edited title",
+        later,
+        date(2026, 11, 21),
+        20.0,
+        "min",
+        ("work",),
+    )
+    assert ledger.count_wins("journal") == 2
+    # Amending again changes nothing more; recording the edited win again adds nothing.
+    assert ledger.amend("journal", withdrawn=["b"], zone=ZONE, day_starts_at=time(4)) == 0
+    assert record(ledger, [edited], source="journal") == []
+    # Another source's win of the same key is not touched.
+    record(ledger, [win("c", NOW)], source="code")
+    ledger.amend("journal", withdrawn=["c"], zone=ZONE, day_starts_at=time(4))
+    assert [(w.source, w.key) for w in ledger.wins()] == [("code", "c"), ("journal", "a")]
+
+
 def test_a_failing_moment_rolls_back_the_wins_and_the_cursor(ledger: Ledger) -> None:
     def broken(view: LedgerView, new: object) -> list[Moment]:
         raise RuntimeError("boom")

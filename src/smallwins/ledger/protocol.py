@@ -163,6 +163,20 @@ class Ledger(LedgerView, Protocol):
         inside it and the new wins; each moment it returns gets an outbox row per target
         ``targets_for`` names. Returns the new wins."""
 
+    def amend(
+        self,
+        source: str,
+        *,
+        revised: Iterable[Win] = (),
+        withdrawn: Sequence[str] = (),
+        zone: ZoneInfo,
+        day_starts_at: dtime,
+    ) -> int:
+        """Change recorded wins of ``source`` in one transaction: each of ``revised`` replaces
+        the fields of the win of its key (the win keeps its id and is not new again), each
+        key of ``withdrawn`` takes its win back. Keys not recorded are left alone, so
+        amending twice changes nothing more. Returns how many wins changed."""
+
     def tell(
         self,
         make: Callable[[LedgerView], list[Moment]],

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from datetime import time as dtime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from smallwins.api.detector import RestDay
+from smallwins.api.win import Win, local_day
 from smallwins.ledger.backends.sqlite.connection import Connected, dt, marks, ts
 from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps
 
@@ -154,6 +157,45 @@ class WinStore(Connected):
             "INSERT OR IGNORE INTO rest_days (source, day, reason) VALUES (?, ?, ?)",
             [(source, r.day.isoformat(), r.reason) for r in rest_days],
         )
+
+    def amend(
+        self,
+        source: str,
+        *,
+        revised: Iterable[Win] = (),
+        withdrawn: Sequence[str] = (),
+        zone: ZoneInfo,
+        day_starts_at: dtime,
+    ) -> int:
+        rows = [
+            (
+                win.kind,
+                win.title,
+                win.occurred_at.isoformat(),
+                win.occurred_at.timestamp(),
+                local_day(win.occurred_at, zone, day_starts_at).isoformat(),
+                float(win.value),
+                win.unit,
+                dumps(list(win.tags)),
+                dumps(dict(win.details)),
+                source,
+                win.key,
+            )
+            for win in revised
+        ]
+        changed = 0
+        with self.transaction() as db:
+            for row in rows:
+                changed += db.execute(
+                    "UPDATE wins SET kind = ?, title = ?, occurred_at = ?, ts = ?, day = ?,"
+                    " value = ?, unit = ?, tags = ?, details = ? WHERE source = ? AND key = ?",
+                    row,
+                ).rowcount
+            for key in withdrawn:
+                changed += db.execute(
+                    "DELETE FROM wins WHERE source = ? AND key = ?", (source, key)
+                ).rowcount
+        return changed
 
     # -- each source's last scan ---------------------------------------------------------
 
