@@ -15,6 +15,7 @@ from smallwins.api.detector import (
 )
 from smallwins.api.goal import Goal
 from smallwins.api.hookspecs import hookimpl
+from smallwins.api.host import Host, Recorded, data_folder, host
 from smallwins.api.progress import DayClose, Progress, WeekClose
 from smallwins.api.rules import DayEvent, DigestEvent, Rule, Tell, WeekEvent, WinEvent
 from smallwins.api.win import Win
@@ -29,8 +30,10 @@ __all__ = [
     "DigestEvent",
     "Field",
     "Goal",
+    "Host",
     "Problem",
     "Progress",
+    "Recorded",
     "RestDay",
     "Rule",
     "ScanContext",
@@ -41,7 +44,9 @@ __all__ = [
     "WeekEvent",
     "Win",
     "WinEvent",
+    "data_folder",
     "field_validator",
     "hookimpl",
+    "host",
 ]
 __version__ = "0.1.0"

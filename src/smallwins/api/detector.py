@@ -48,7 +48,8 @@ class SourceOffer:
     line of explanation above any of them in the starter file; ``says`` is what the daemon
     logs when it watches this without a config. ``here`` is False for a guess that found
     nothing in the folder itself (a starter file may still show it; a run without config
-    does not watch it).
+    does not watch it). ``always`` offers a source that is there with a config too, unless
+    the config has a source of that name (to redefine it, or ``enabled = false`` to drop it).
     """
 
     name: str
@@ -57,6 +58,7 @@ class SourceOffer:
     comments: dict[str, str] = field(default_factory=dict)
     says: str = ""
     here: bool = True
+    always: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,8 @@ class ScanContext:
     progress_done: float = 0
     progress_total: float | None = None
     progress_unit: str = ""
+    revised: list[Win] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
 
     @property
     def first_scan(self) -> bool:
@@ -106,6 +110,15 @@ class ScanContext:
     ) -> None:
         """Report a bad record that was skipped; the scan goes on with the records beside it."""
         self.problems.append(Problem(message, str(path) if path is not None else None, line))
+
+    def revise(self, win: Win) -> None:
+        """A win recorded before has changed (an edited line): its fields are replaced,
+        it keeps its place and is not celebrated again. Stored with the scan's wins."""
+        self.revised.append(win)
+
+    def withdraw(self, key: str) -> None:
+        """Take back the recorded win of ``key`` (a deleted line). Stored with the scan's wins."""
+        self.withdrawn.append(key)
 
     def set_rest_days(self, days: Iterable[RestDay]) -> None:
         """Replace this source's rest days with ``days`` (all of them, past and future).

@@ -9,6 +9,7 @@ import sys
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -16,6 +17,9 @@ from smallwins.errors import SmallwinsError
 from smallwins.paths import Paths, resolve_paths
 
 if TYPE_CHECKING:
+    from smallwins.api.detector import Detector
+    from smallwins.api.host import Recorded
+    from smallwins.api.moment import Moment
     from smallwins.coach.coach import Coach
     from smallwins.config import Config
     from smallwins.ledger import Ledger
@@ -50,7 +54,7 @@ def setup_logging(level: str) -> None:
 
 class Context:
     """The command line's view of one smallwins: an error in any part exits with its code
-    and one readable line."""
+    and one readable line. It is the ``Host`` that plugins' commands ask (``smallwins.host``)."""
 
     def __init__(self, cwd: Path | None = None) -> None:
         self.cwd = cwd or Path.cwd()
@@ -126,6 +130,55 @@ class Context:
 
         plugins = self.plugins
         return build_coach(self.config.settings, self.sources, plugins.rules, plugins.templates)
+
+    # -- what plugins' commands ask (smallwins.Host) ---------------------------------------
+
+    def _source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise SmallwinsError(f"no source {name!r} (the sources: {known})")
+
+    def source(self, name: str) -> Detector:
+        return self._source(name).detector
+
+    def zone(self) -> ZoneInfo:
+        return self.config.settings.zone()
+
+    def scanned(self, name: str) -> bool:
+        from smallwins.ledger import LedgerNotFound
+
+        try:
+            with self.open_ledger(readonly=True) as ledger:
+                return ledger.cursor(name) is not None
+        except LedgerNotFound:
+            return False
+
+    def scan_now(self, name: str) -> Recorded:
+        from datetime import UTC, datetime
+
+        from smallwins.api.host import Recorded
+        from smallwins.coach.pipeline import Pipeline
+        from smallwins.delivery.notify import Notifier
+
+        source = self._source(name)
+        notifier = Notifier(self.config.settings.notify.urls)
+        told: list[tuple[str, str]] = []
+
+        def targets_for(moment: Moment) -> list[str]:
+            told.append((moment.title, moment.message))
+            return notifier.names_for(moment.category) if moment.deliver else []
+
+        with self.open_ledger() as ledger:
+            pipeline = Pipeline(ledger, self.coach(), targets_for)
+            now = datetime.now(UTC)
+            pipeline.load(now)
+            result, new = pipeline.scan(source, now=now)
+            ledger.note_scan(
+                name, source.detector_name, error=None, problems=[str(p) for p in result.problems]
+            )
+        return Recorded(len(new), told, result.problems)
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)

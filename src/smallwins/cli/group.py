@@ -28,6 +28,13 @@ class Group(click.Group):
         plugins = load_all(settings.plugins_dir, settings.disabled_plugins)
         call_each(plugins, "register_commands", lambda _: {"cli": self})
 
+    def invoke(self, ctx: click.Context) -> object:
+        from smallwins.api.host import HOST_KEY
+        from smallwins.cli.context import Context
+
+        ctx.meta[HOST_KEY] = ctx.ensure_object(Context)
+        return super().invoke(ctx)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is None:

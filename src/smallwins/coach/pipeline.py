@@ -80,6 +80,16 @@ class Pipeline:
         changed = result.rest_days is not None and set(result.rest_days) != {
             rest for _, rest in self.ledger.rest_days(sources=[source.name])
         }
+        if (result.revised or result.withdrawn) and self.ledger.amend(
+            source.name,
+            revised=result.revised,
+            withdrawn=result.withdrawn,
+            zone=self.coach.schedule.zone,
+            day_starts_at=self.coach.schedule.day_starts_at,
+        ):
+            # Amending is idempotent, so done before the scan's own transaction it is safe
+            # against a crash between them; the coach's picture of the goals is then redrawn.
+            self.load(now)
         scan = ScanInfo.of(
             source, result.wins, first_scan=context.first_scan, rest_days_changed=changed
         )

@@ -28,6 +28,8 @@ class ScanResult:
     rest_days: list[RestDay] | None = None
     next_scan_at: datetime | None = None
     next_scan_why: str = ""
+    revised: list[Win] = field(default_factory=list)
+    withdrawn: list[str] = field(default_factory=list)
 
 
 def run_scan(
@@ -71,6 +73,8 @@ def run_scan(
     if not isinstance(why, str):
         junk.append(f"scan_again_at(why={why!r:.80}): needs text")
         why = ""
+    revised = [w for w in context.revised if _valid_win(w, junk)]
+    withdrawn = [k for k in context.withdrawn if _valid_key(k, junk)]
     return ScanResult(
         wins,
         cursor,
@@ -80,7 +84,23 @@ def run_scan(
         rest_days,
         next_scan_at,
         why if next_scan_at is not None else "",
+        revised,
+        withdrawn,
     )
+
+
+def _valid_win(item: object, junk: list[str]) -> bool:
+    problems = problems_with(item)
+    if problems:
+        junk.append(f"revise({item!r:.80}): {'; '.join(problems)}")
+    return not problems
+
+
+def _valid_key(item: object, junk: list[str]) -> bool:
+    if isinstance(item, str) and item:
+        return True
+    junk.append(f"withdraw({item!r:.80}): needs a key")
+    return False
 
 
 def _valid_rest_day(item: object, junk: list[str]) -> bool:

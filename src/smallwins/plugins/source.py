@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from smallwins.api.detector import Detector
+from smallwins.api.detector import Detector, SourceOffer
 from smallwins.config import Config, SourceSettings
 from smallwins.config.problems import describe, relevant
 from smallwins.errors import ConfigError
@@ -76,16 +76,25 @@ def build_sources(config: Config, plugins: Plugins) -> list[Source]:
 
 
 def configured_sources(config: Config, plugins: Plugins, cwd: Path) -> list[Source]:
-    """The config's sources; with no config file, the defaults for ``cwd``."""
-    return build_sources(config, plugins) if config.exists else default_sources(plugins, cwd)
+    """The config's sources and the offers that are always there unless the config names
+    them; with no config file, the defaults for ``cwd``."""
+    if not config.exists:
+        return default_sources(plugins, cwd)
+    named = set(config.settings.sources)
+    always = [o for o in offers(plugins, cwd) if o.always and o.name not in named]
+    return build_sources(config, plugins) + _from_offers(plugins, always)
 
 
 def default_sources(plugins: Plugins, cwd: Path) -> list[Source]:
     """With no config file: what the detectors offer to watch in ``cwd`` (for the git
     detector, the repository we were started in). Empty when nothing is offered."""
-    sources = []
-    for offer in offers(plugins, cwd):
-        if not offer.here:
+    return _from_offers(plugins, [o for o in offers(plugins, cwd) if o.here or o.always])
+
+
+def _from_offers(plugins: Plugins, chosen: list[SourceOffer]) -> list[Source]:
+    sources: list[Source] = []
+    for offer in chosen:
+        if any(s.name == offer.name for s in sources):
             continue
         detector_cls = plugins.detectors[offer.detector]
         try:

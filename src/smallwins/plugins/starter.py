@@ -70,6 +70,13 @@ def render(found: Findings) -> str:
         "# Each [sources.NAME] table is one place where your progress leaves traces.",
     ]
     for offer in found.offers:
+        if offer.always:
+            parts.append(f"# [sources.{offer.name}] is there without a table here: {offer.says}.")
+            parts.append(
+                f"# A [sources.{offer.name}] table redefines it; enabled = false drops it."
+            )
+            parts.append("")
+            continue
         parts += [f"[sources.{offer.name}]", tomli_w.dumps({"detector": offer.detector}).rstrip()]
         for key, value in offer.options.items():
             if offer.comments.get(key):
