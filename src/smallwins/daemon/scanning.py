@@ -278,8 +278,9 @@ class Scanner:
         batch: WinBatch,
     ) -> list[StoredWin]:
         new = pipeline.record(source, context, result, batch, now=now_utc())
-        if new:
-            self.daemon.wake_delivery()
+        # Even with nothing new: a command (smallwins done) may have recorded this change and
+        # its celebration itself a moment ago, and this scan is how the daemon hears of it.
+        self.daemon.wake_delivery()
         return new
 
     async def scan_all(self) -> None:

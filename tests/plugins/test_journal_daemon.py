@@ -1,0 +1,113 @@
+"""End to end: ``smallwins done`` with the daemon running and stopped, and an editor's atomic
+save of the journal, each told once to a real HTTP receiver."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli_run import smallwins
+from tests.daemon_proc import DaemonProcess, wins_json
+from tests.receiver import Receiver
+
+
+@pytest.fixture
+def journal_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiver) -> Path:
+    root = tmp_path / "smallwins-home"
+    root.mkdir()
+    monkeypatch.setenv("SMALLWINS_HOME", str(root))
+    monkeypatch.delenv("SMALLWINS_CONFIG", raising=False)
+    monkeypatch.delenv("SMALLWINS_LOAD_PLUGINS", raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("SMALLWINS_DIGEST", "off")
+    # No [sources.journal]: the journal is there anyway. Quiet hours off: a test at night.
+    (root / "config.toml").write_text(
+        f'timezone = "UTC"\n[notify]\nurls = ["{receiver.url}"]\ncoalesce_seconds = 0\n'
+        'quiet_hours = ""\n'
+    )
+    return root
+
+
+@pytest.fixture
+def daemons(journal_home: Path) -> Iterator[list[DaemonProcess]]:
+    started: list[DaemonProcess] = []
+    yield started
+    for proc in started:
+        proc.close()
+
+
+def told_of(receiver: Receiver, text: str, timeout: float = 5.0) -> dict[str, object]:
+    """The first message that speaks of ``text``, waited for."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in list(receiver.messages):
+            if text in str(message["message"]):
+                return message
+        time.sleep(0.05)
+    raise AssertionError(f"{text!r} not told: {[m['message'] for m in receiver.messages]}")
+
+
+def done(*args: str) -> str:
+    ran = smallwins("done", *args, env=dict(os.environ))
+    assert ran.returncode == 0, ran.stderr
+    return ran.stdout
+
+
+def test_done_with_the_daemon_stopped_then_running_is_told_once_each(
+    journal_home: Path, tmp_path: Path, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    printed = done("Figured out the flaky test", "--tag", "work")
+    assert "Figured out the flaky test" in printed
+    assert receiver.messages == []  # no daemon: printed here, told at the next start
+
+    proc = DaemonProcess(journal_home, tmp_path)
+    daemons.append(proc)
+    proc.wait_ready()
+    told_of(receiver, "Figured out the flaky test")
+
+    made = time.time()
+    done("Called the plumber", "--value", "5", "--unit", "min")
+    plumber = told_of(receiver, "Called the plumber")
+    assert float(plumber["received_at"]) - made < 3.0  # type: ignore[arg-type]
+
+    # An editor's atomic save: a new line written to a temp file renamed over the journal.
+    journal = journal_home / "data" / "journal.md"
+    temp = journal.with_name(".journal.md.tmp")
+    temp.write_text(journal.read_text() + "- Went for a walk #walk\n")
+    os.replace(temp, journal)
+    told_of(receiver, "Went for a walk")
+
+    time.sleep(1.5)
+    messages = " ".join(str(m["message"]) for m in receiver.messages)
+    for title in ("Figured out the flaky test", "Called the plumber", "Went for a walk"):
+        assert messages.count(title) == 1, messages
+    assert proc.stop() == 0
+    wins = wins_json()
+    assert sorted(w["title"] for w in wins) == [
+        "Called the plumber",
+        "Figured out the flaky test",
+        "Went for a walk",
+    ]
+    assert {w["source"] for w in wins} == {"journal"}
+
+
+def test_undo_takes_back_the_last_win_and_bad_input_records_nothing(journal_home: Path) -> None:
+    done("Wrote the report")
+    done("Oops, not this one")
+    ran = smallwins("undo", env=dict(os.environ))
+    assert ran.returncode == 0, ran.stderr
+    assert "Oops, not this one" in ran.stdout and "line 2" in ran.stdout
+    assert [w["title"] for w in wins_json()] == ["Wrote the report"]
+    for args, says in [
+        (("",), "needs a few words"),
+        (("x", "--at", "2999-01-01T10:00"), "in the future"),
+        (("y" * 10_000,), "too long"),
+        (("z", "--source", "nowhere"), "no source 'nowhere'"),
+    ]:
+        ran = smallwins("done", *args, env=dict(os.environ))
+        assert ran.returncode != 0 and says in ran.stderr, (args, ran.stderr)
+    assert [w["title"] for w in wins_json()] == ["Wrote the report"]
