@@ -104,8 +104,10 @@ def _explain_defaults(log: logging.Logger, context: Context) -> None:
     )
     for source in context.sources:
         log.info("%s; celebrations print here", source.says or source.detector.describe())
-    if not context.sources:
-        guesses = "; ".join(o.says for o in offers(context.plugins, context.cwd) if o.says)
+    found = offers(context.plugins, context.cwd)
+    if not any(o.here and not o.always for o in found):
+        # What is there wherever smallwins starts (the journal) is not work found here.
+        guesses = "; ".join(o.says for o in found if o.says and not o.always)
         log.info(
             "nothing to watch in %s%s; start smallwins where your work is, or run `smallwins init`",
             context.cwd,
