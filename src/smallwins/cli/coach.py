@@ -11,7 +11,7 @@ from smallwins.cli.context import Context, pass_context
 from smallwins.cli.group import cli
 
 
-def _day(value: str | None) -> date | None:
+def parse_day(value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -38,7 +38,9 @@ def replay(context: Context, start: str | None, end: str | None, as_json: bool) 
         return
     coach = context.coach()
     with history:
-        told = run_replay(history, coach, context.sources, start=_day(start), end=_day(end))
+        told = run_replay(
+            history, coach, context.sources, start=parse_day(start), end=parse_day(end)
+        )
     if as_json:
         click.echo(json.dumps([t.to_json() for t in told], ensure_ascii=False, indent=1))
         return

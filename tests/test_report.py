@@ -1,0 +1,203 @@
+"""``smallwins report``: the real command writes the page, a real Chromium opens it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from smallwins.api.win import local_day
+from tests.browser import CHROMIUM, MISSING, Browser, Visit
+from tests.cli_run import smallwins
+from tests.test_stats import env, recent_history, record, session, setup_history, stats_json
+
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason=MISSING)
+DESKTOP, PHONE = 1280, 390
+
+
+def write_report(tmp_path: Path, *args: str) -> Path:
+    out = tmp_path / "out" / "report.html"
+    done = smallwins("report", "--out", str(out), *args, env=env())
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{out}\n"
+    assert out.stat().st_mode & 0o777 == 0o600
+    return out
+
+
+def open_page(page: Path, shots: Path) -> list[Visit]:
+    """The page at a desktop's and a phone's width, each screenshot kept under ``shots``."""
+    shots.mkdir(exist_ok=True)
+    visits = []
+    with Browser() as browser:
+        for name, width in (("desktop", DESKTOP), ("phone", PHONE)):
+            shot = shots / f"{page.stem}-{name}.png"
+            visit = browser.visit(page, width=width, shot=shot)
+            assert visit.problems == []
+            assert visit.requests == [page.as_uri()]  # the page itself, nothing else
+            assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 5000
+            visits.append(visit)
+    return visits
+
+
+def assert_numbers_are_stats(visit: Visit) -> None:
+    """Each labelled number on the page is ``stats --json``'s for its goal."""
+    by_goal = {goal["goal"]: goal for goal in stats_json()}
+    assert {stat["goal"] for stat in visit.stats} == set(by_goal)
+    for stat in visit.stats:
+        expected = by_goal[stat["goal"]][stat["name"]]
+        number = re.match(r"[\d,.]+", stat["text"])
+        assert number is not None and stat["visible"], stat
+        assert float(number.group().replace(",", "")) == pytest.approx(expected, abs=0.05), stat
+
+
+@needs_chromium
+def test_the_page_opens_offline_and_shows_the_numbers_of_stats(home: Path, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    record(home, recent_history(40, 10, now))
+
+    page = write_report(tmp_path)
+    desktop, phone = open_page(page, tmp_path / "shots")
+
+    assert_numbers_are_stats(desktop)
+    assert_numbers_are_stats(phone)
+    names = {stat["name"] for stat in desktop.stats}
+    assert {"streak", "best_streak", "strength", "total_count", "total_hours"} <= names
+    assert {"this_week", "baseline", "this_week_percent", "target"} <= names
+    assert "39 sessions" in desktop.text and "39 days" in desktop.text
+    for heading in ("Every day", "Strength", "Weeks against your usual", "Streaks"):
+        assert heading in desktop.text
+    assert "The target, step by step" in desktop.text
+    # The target ramped 10 -> 10.5 -> 11 (its max): two steps, each in the table.
+    html = page.read_text()
+    assert "2 steps of the target; 11 min from" in html
+    assert "<td>10.5 min</td>" in html
+    assert "<td>39 days</td>" in html  # the streak's row
+    assert "Content-Security-Policy" in html and "default-src &#x27;none&#x27;" not in html
+    assert "default-src 'none'" in html and "<script" not in html
+
+
+@needs_chromium
+def test_a_load_the_policy_forbids_is_seen_by_the_check(tmp_path: Path) -> None:
+    """The check can fail: an image from the network is refused and reported."""
+    from smallwins.report.page import STYLE, csp
+
+    page = tmp_path / "bad.html"
+    page.write_text(
+        f'<!DOCTYPE html><html><head><meta http-equiv="Content-Security-Policy" '
+        f'content="{csp(STYLE)}"><style>{STYLE}</style></head>'
+        '<body><img src="http://127.0.0.1:9/x.png" alt=""></body></html>'
+    )
+    with Browser() as browser:
+        visit = browser.visit(page, width=DESKTOP)
+
+    assert any("default-src 'none'" in problem for problem in visit.problems)
+    assert "http://127.0.0.1:9/x.png" in visit.requests
+
+
+@needs_chromium
+def test_an_empty_ledger_and_a_single_win(home: Path, tmp_path: Path) -> None:
+    setup_history(home, [])  # configured, never scanned: no ledger yet
+    empty = write_report(tmp_path)
+    (desktop, _) = open_page(empty, tmp_path / "empty")
+    assert "No sessions yet." in desktop.text
+    assert_numbers_are_stats(desktop)
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    record(home, [session(now - timedelta(minutes=1), 12)])
+    one = write_report(tmp_path)
+    (desktop, _) = open_page(one, tmp_path / "one")
+    assert_numbers_are_stats(desktop)
+    assert "1 of 365 days with a session" in desktop.text
+    assert "Morning sit (12 min)" in desktop.text
+
+
+@needs_chromium
+def test_ten_years_of_daily_wins(home: Path, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    today = local_day(now, UTC, time(4))
+    first = today - timedelta(days=3649)
+    record(
+        home,
+        [
+            session(datetime.combine(first + timedelta(days=n), time(12), UTC), 12)
+            for n in range(3650)
+        ],
+    )
+
+    page = write_report(tmp_path, "--from", first.isoformat())
+    desktop, _ = open_page(page, tmp_path / "shots")
+
+    assert_numbers_are_stats(desktop)
+    assert "3,650 sessions" in desktop.text
+    assert f"3,650 of 3,650 days with a session, {first} to {today}" in desktop.text
+    html = page.read_text()
+    assert html.count('aria-labelledby="g0-heat-cap"') >= 10  # a calendar a year
+    assert html.count('<rect class="l') >= 2 * 3650  # every day in each goal's calendar
+
+
+@needs_chromium
+def test_a_zone_far_from_utc_with_its_own_day_boundary(home: Path, tmp_path: Path) -> None:
+    zone = ZoneInfo("Pacific/Kiritimati")  # UTC+14
+    now = datetime.now(zone)
+    today = local_day(now, zone, time(4))
+    day = today - timedelta(days=3)
+    # 02:30 there belongs to the evening before; 23:30 (09:30 UTC) to its own day.
+    late = datetime.combine(day, time(2, 30), zone)
+    evening = datetime.combine(day, time(23, 30), zone)
+    log = setup_history(home, [session(late, 20), session(evening, 7)])
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace('timezone = "UTC"', f'timezone = "{zone.key}"'))
+    done = smallwins("run", "--once", env=env())
+    assert done.returncode == 0, done.stderr
+    assert log.exists()
+
+    page = write_report(tmp_path)
+    desktop, _ = open_page(page, tmp_path / "shots")
+
+    assert_numbers_are_stats(desktop)
+    days = {d["day"]: d["value"] for d in stats_json()[0]["days"]}
+    before = day - timedelta(days=1)
+    assert days[before.isoformat()] == 20 and days[day.isoformat()] == 7
+    html = page.read_text()
+    assert f"<title>{before}: 20</title>" in html and f"<title>{day}: 7</title>" in html
+    assert f"{before} 02:30</time>" in html and f"{day} 23:30</time>" in html
+    assert "(Pacific/Kiritimati)" in desktop.text
+
+
+def test_goal_and_range_options(home: Path, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    record(home, recent_history(40, 10, now))
+
+    page = write_report(tmp_path, "--goal", "weekly")
+    html = page.read_text()
+    assert ">weekly</h2>" in html and ">sitting</h2>" not in html
+
+    today = local_day(now, UTC, time(4))
+    start = today - timedelta(days=13)
+    page = write_report(tmp_path, "--from", start.isoformat(), "--to", today.isoformat())
+    html = page.read_text()
+    assert f"{start} to {today}" in html
+    cells = html.count('<rect class="l') + html.count('<rect class="rest"')
+    assert cells == 2 * 14  # two goals, fourteen days each (one of them a rest day)
+
+    unknown = smallwins("report", "--goal", "nope", "--out", str(tmp_path / "x.html"), env=env())
+    assert unknown.returncode == 2
+    assert "no goal named nope; the goals are: sitting, weekly" in unknown.stderr
+    backwards = smallwins("report", "--from", "2026-02-01", "--to", "2026-01-01", env=env())
+    assert backwards.returncode == 2 and "--from 2026-02-01 is after --to" in backwards.stderr
+    bad = smallwins("report", "--from", "yesterday", env=env())
+    assert bad.returncode == 2 and "use a date like" in bad.stderr
+
+
+def test_titles_are_shown_as_text(home: Path, tmp_path: Path) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    line = f"{now.isoformat()} 5 <script>alert(1)</script> & \x1b[31mred"
+    record(home, [line])
+
+    html = write_report(tmp_path).read_text()
+
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; \\u001b[31mred" in html
