@@ -36,7 +36,8 @@ class Browser:
     def __init__(self) -> None:
         assert CHROMIUM is not None, MISSING
         self._profile = tempfile.TemporaryDirectory(prefix="smallwins-chromium-")
-        self._log = tempfile.TemporaryFile()
+        # Chromium's own words, for the message when it dies; closed in close().
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115
         to_child, self._commands = os.pipe()
         self._events, from_child = os.pipe()
         args = [
@@ -50,7 +51,8 @@ class Browser:
         ]
         if os.geteuid() == 0:
             args.insert(0, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
-        # bash (not dash: descriptors past 9) puts the pipe's ends at the descriptors Chromium reads and writes.
+        # bash puts the pipe's ends at the descriptors Chromium reads and writes (dash cannot
+        # name a descriptor past 9).
         self._process = subprocess.Popen(
             ["/bin/bash", "-c", f'exec "$0" "$@" 3<&{to_child} 4>&{from_child}', CHROMIUM, *args],
             pass_fds=(to_child, from_child),

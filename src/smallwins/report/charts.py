@@ -313,7 +313,7 @@ def streaks(ident: str, goal: Goal, runs: Sequence[Run], start: date, end: date)
                 )
     parts.append(_axis(start, end, left, width, top + height + 16))
     longest = sorted(shown, key=lambda r: (-r.length, r.start))[:10]
-    caption = f"{len(shown)} streaks"
+    caption = f"{len(shown)} {'streak' if len(shown) == 1 else 'streaks'}"
     if longest:
         caption += f"; the longest {longest[0].length} {unit}, from {longest[0].start}"
     rows = [
