@@ -52,7 +52,7 @@ def build(
             f"no goal named {', '.join(missing)}; the goals are: {', '.join(known) or 'none'}"
         )
     chosen = [known[name] for name in goals] if goals else coach.goals
-    found = history.gather(coach, ledger, today, chosen, min(end, today))
+    found = history.gather(coach, ledger, today, chosen, min(end, today), start)
     return page.render(found, start=start, end=end, made=now, zone=coach.schedule.zone)
 
 

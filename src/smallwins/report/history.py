@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from smallwins.api.goal import Goal
-from smallwins.api.progress import Tracker, week_start
+from smallwins.api.progress import Tracker, WeekClose, week_start
 from smallwins.coach.coach import Coach, tracker_from
 from smallwins.coach.stats import GoalStats, goal_stats
 from smallwins.ledger import Ledger, LedgerView, StoredWin
@@ -69,9 +69,15 @@ class GoalHistory:
 
 
 def gather(
-    coach: Coach, ledger: Ledger, today: date, goals: Sequence[Goal], list_end: date
+    coach: Coach,
+    ledger: Ledger,
+    today: date,
+    goals: Sequence[Goal],
+    list_end: date,
+    start: date | None = None,
 ) -> list[GoalHistory]:
-    """Each of ``goals``'s history through ``today``; its wins listed up to ``list_end``."""
+    """Each of ``goals``'s history through ``today``, day by day from ``start`` (weeks and
+    target steps from the first day); its wins listed up to ``list_end``."""
 
     def read(view: LedgerView) -> list[tuple[Tracker, list[StoredWin]]]:
         first = list_end - timedelta(days=LIST_DAYS - 1)
@@ -82,24 +88,31 @@ def gather(
             found.append((tracker_from(view, goal), counted))
         return found
 
-    return [history(tracker, wins, today) for tracker, wins in ledger.read(read)]
+    return [history(tracker, wins, today, start) for tracker, wins in ledger.read(read)]
 
 
-def history(tracker: Tracker, wins: Sequence[StoredWin], today: date) -> GoalHistory:
-    """Close ``tracker`` day by day through yesterday, keeping what each day did."""
+def history(
+    tracker: Tracker, wins: Sequence[StoredWin], today: date, start: date | None = None
+) -> GoalHistory:
+    """Close ``tracker`` through yesterday, keeping what each day from ``start`` did (the days
+    before are closed at once: ten years day by day would cost seconds)."""
     strength: list[tuple[date, float]] = []
     runs: list[Run] = []
     weeks: list[Week] = []
     steps = [Step(tracker.first_day, tracker.target)] if tracker.first_day else []
     day = tracker.first_day
+    if day is not None and start is not None and day < start - timedelta(days=1):
+        before, closed = tracker.close_through(min(start, today) - timedelta(days=1))
+        _weeks(weeks, steps, closed)
+        # The streak standing at ``start`` reaches back as far as it does.
+        if before:
+            _extend(runs, tracker.streak_start, before[-1].day, tracker.streak)
+        day = min(start, today)
     while day is not None and day < today:
         _, closed = tracker.close_through(day)
         strength.append((day, tracker.strength))
         _extend(runs, tracker.streak_start, day, tracker.streak)
-        for week in closed:
-            weeks.append(Week(week.start, week.value, week.baseline))
-            if week.target_after != week.target_before:
-                steps.append(Step(week.start + timedelta(days=7), week.target_after))
+        _weeks(weeks, steps, closed)
         day += timedelta(days=1)
     stats = goal_stats(tracker, today)
     progress = stats.progress
@@ -120,6 +133,13 @@ def history(tracker: Tracker, wins: Sequence[StoredWin], today: date) -> GoalHis
         wins=shown,
         more_wins=len(wins) - len(shown),
     )
+
+
+def _weeks(weeks: list[Week], steps: list[Step], closed: Sequence[WeekClose]) -> None:
+    for week in closed:
+        weeks.append(Week(week.start, week.value, week.baseline))
+        if week.target_after != week.target_before:
+            steps.append(Step(week.start + timedelta(days=7), week.target_after))
 
 
 def _extend(runs: list[Run], start: date | None, day: date, length: int) -> None:
