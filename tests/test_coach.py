@@ -59,7 +59,9 @@ def sim_for(tmp_path: Path, goals: list[Goal], **kw: object) -> Sim:
 
 
 def minutes_goal(**kw: object) -> Goal:
-    return day_goal("sit", "med", metric="minutes", target=10, noun="session", **kw)
+    return day_goal(
+        "sit", "med", metric="minutes", target=10, noun="session", plural="sessions", **kw
+    )
 
 
 MED = {"med": SourceInfo("session", "sessions")}
@@ -226,7 +228,7 @@ def test_a_minutes_goal_counts_hours_and_sessions(tmp_path: Path) -> None:
     assert keys == ["total:sit:1", "total:sit:10"]
     assert sim.keys("count:") == ["count:sit:1", "count:sit:10"]
     first, *_ = [m for m in sim.moments("total") if m.dedupe_key == "count:sit:1"]
-    assert "1 win" in f"{first.title} {first.message}"  # the goal's noun, one of them
+    assert "1 session " in f"{first.title} {first.message}"  # the goal's noun, one of them
     one, ten = [m for m in sim.moments("total") if m.dedupe_key.startswith("total:")]
     assert one.at == local(day(1), 7)  # the second half hour makes the first hour
     assert "1 hour" in f"{one.title} {one.message}"
@@ -878,10 +880,12 @@ VALUES = {
     "unit1": "day",
     "what": "sessions",
     "days": 365,
+    "history": "365 days",
     "label": "Longest session yet",
     "value": "45 min",
     "previous": "40 min",
     "gap": 4,
+    "gap_days": "4 days",
     "percent": 6,
     "baseline": "79 min",
     "year": "1.7x",
@@ -898,6 +902,7 @@ VALUES = {
     "per": "a day",
     "met": 6,
     "active": 7,
+    "active_days": "7 days",
     "count": 12,
     "wins_count": "12 wins",
     "wins": "8 commits in smallwins, 3 sessions in meditation, 1 entry in diary",

@@ -17,6 +17,8 @@ from smallwins import (
     WinEvent,
 )
 
+from .words import counted
+
 STREAK_MARKS = (3, 7, 14, 30, 50, 100, 200, 365)
 # A limit's run is told from its first day: staying under is news from the start.
 LIMIT_MARKS = (1, *STREAK_MARKS)
@@ -118,12 +120,13 @@ class Streaks(Rule):
             yield from _limit_marks(event.progress.streak - 1, event.progress)
 
     def on_win(self, event: WinEvent) -> Iterator[Tell]:
-        unit = "days" if event.goal.per == "day" else "weeks"
+        unit1 = event.goal.per
         for mark in streak_marks(event.before.streak, event.after.streak):
+            unit = unit1 if mark == 1 else f"{unit1}s"
             yield Tell(
                 "streak",
                 f"streak:{event.goal.name}:{event.after.streak_start}:{mark}",
-                {**base_values(event.after), "n": mark, "unit": unit, "unit1": unit[:-1]},
+                {**base_values(event.after), "n": mark, "unit": unit, "unit1": unit1},
             )
 
 
@@ -155,11 +158,12 @@ class Totals(Rule):
     def on_win(self, event: WinEvent) -> Iterator[Tell]:
         goal, before, after = event.goal, event.before, event.after
         hours = goal.metric == "minutes"
-        totals = [("total", "hours" if hours else goal.plural, before.total, after.total)]
+        names = ("hour", "hours") if hours else (goal.noun, goal.plural)
+        totals = [("total", names, before.total, after.total)]
         if hours:
             counts = (float(before.total_count), float(after.total_count))
-            totals.append(("count", goal.plural, *counts))
-        for prefix, what, old, new in totals:
+            totals.append(("count", (goal.noun, goal.plural), *counts))
+        for prefix, (one, many), old, new in totals:
             for mark in total_marks(old, new):
                 yield Tell(
                     "total",
@@ -167,8 +171,9 @@ class Totals(Rule):
                     {
                         **base_values(after),
                         "n": number(mark),
-                        "what": what if mark != 1 else what.removesuffix("s"),
+                        "what": one if mark == 1 else many,
                         "days": after.history_days,
+                        "history": counted(after.history_days, "day", "days"),
                     },
                 )
 
@@ -215,7 +220,11 @@ class Comebacks(Rule):
             yield Tell(
                 "comeback",
                 f"comeback:{event.goal.name}:{event.day}",
-                {**base_values(event.after), "gap": event.gap_days + 1},
+                {
+                    **base_values(event.after),
+                    "gap": event.gap_days + 1,
+                    "gap_days": counted(event.gap_days + 1, "day", "days"),
+                },
             )
 
 
@@ -263,6 +272,7 @@ class LevelUps(Rule):
                 "per": per,
                 "met": close.met_days,
                 "active": close.active_days,
+                "active_days": counted(close.active_days, "day", "days"),
             },
         )
 
@@ -302,11 +312,13 @@ class Digests(Rule):
     name = "digests"
 
     def on_digest(self, event: DigestEvent) -> Iterator[Tell]:
-        counts: dict[tuple[str, str], int] = {}
+        counts: dict[tuple[str, str, str], int] = {}
         for source, kind, _title, _value in event.wins:
-            counts[(source, kind)] = counts.get((source, kind), 0) + 1
+            words = event.sources.get(source)
+            one, many = (words.noun, words.plural) if words else (kind, f"{kind}s")
+            counts[(source, one, many)] = counts.get((source, one, many), 0) + 1
         parts = [
-            f"{n} {kind}{'' if n == 1 else 's'} in {source}" for (source, kind), n in counts.items()
+            f"{counted(n, one, many)} in {source}" for (source, one, many), n in counts.items()
         ]
         best = max(event.goals, key=lambda p: p.streak, default=None)
         streak = ""

@@ -3,6 +3,13 @@ and first-scan summaries the host tells of a scan's own wins."""
 
 from __future__ import annotations
 
+
+def counted(n: float, one: str, many: str) -> str:
+    """A number with its word: "1 day", "3 days", "1,234 days"."""
+    shown = f"{n:,.0f}" if float(n).is_integer() else f"{n:,.1f}"
+    return f"{shown} {one if n == 1 else many}"
+
+
 TEMPLATES: dict[str, list[tuple[str, str]]] = {
     "streak": [
         ("{n} {unit} in a row", "{n} {unit} of showing up for {goal}."),
@@ -19,7 +26,7 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("Within {target}: {n} {unit}", "{n} {unit} of {goal} within its limit. It gets easier."),
     ],
     "total": [
-        ("{n} {what} in {goal}", "{n} {what} so far, over {days} days. Compounding works."),
+        ("{n} {what} in {goal}", "{n} {what} so far, over {history}. Compounding works."),
         ("{n} {what}", "Your {goal} total just passed {n} {what}."),
         ("Milestone: {n} {what}", "{n} {what} in {goal} since you started."),
         ("{n} {what} and growing", "{goal} reached {n} {what}. One small step at a time."),
@@ -33,11 +40,11 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("{label} in {goal}", "{value}, past your old mark of {previous}."),
     ],
     "comeback": [
-        ("Welcome back", "First {noun} in {gap} days. That one is the hardest, and it is done."),
-        ("Back at it", "{gap} days away, and back. Starting again is a win of its own."),
-        ("Good to see you", "{gap} days off, and now {a_noun}. The thread picks up here."),
-        ("You're back", "First {noun} in {gap} days for {goal}. Nicely restarted."),
-        ("Restarted", "After {gap} days, {goal} moves again. That is the hard part done."),
+        ("Welcome back", "First {noun} in {gap_days}. That one is the hardest, and it is done."),
+        ("Back at it", "{gap_days} away, and back. Starting again is a win of its own."),
+        ("Good to see you", "{gap_days} off, and now {a_noun}. The thread picks up here."),
+        ("You're back", "First {noun} in {gap_days} for {goal}. Nicely restarted."),
+        ("Restarted", "After {gap_days}, {goal} moves again. That is the hard part done."),
     ],
     "marginal_gain": [
         (
@@ -55,11 +62,11 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     "level_up": [
         (
             "New target: {after}",
-            "{before} on {met} of the last {active} days. From today: {after} {per}.",
+            "{before} on {met} of the last {active_days}. From today: {after} {per}.",
         ),
         ("Level up: {after}", "{goal} grows from {before} to {after} {per}. You earned it."),
         ("Target up to {after}", "A strong week in {goal}: {before} becomes {after} {per}."),
-        ("One notch up: {after}", "{met} of {active} days at {before}. Next: {after} {per}."),
+        ("One notch up: {after}", "{met} of {active_days} at {before}. Next: {after} {per}."),
         ("Ready for {after}", "{goal} steps up from {before} to {after} {per}."),
     ],
     "setback": [
@@ -117,8 +124,8 @@ SCAN_WORDS: dict[str, list[tuple[str, str]]] = {
         ("Small win in {place}", "\u201c{title}\u201d - your {nth} {noun} today{progress}.")
     ],
     "celebration_private": [("Small win in {place}", "A new {noun}: your {nth} today{progress}.")],
-    "burst": [("{count} {plural} in {place}", "{count} {plural} just landed: {titles}.")],
-    "burst_private": [("{count} {plural} in {place}", "{count} new {plural} just now.")],
+    "burst": [("{count} {what} in {place}", "{count} {what} just landed: {titles}.")],
+    "burst_private": [("{count} {what} in {place}", "{count} new {what} just now.")],
     "summary": [
         ("Watching {label}", "Found {count} past {what}{since}{run}. New ones will be celebrated.")
     ],

@@ -17,7 +17,15 @@ from smallwins.api.goal import Goal
 from smallwins.api.hookspecs import hookimpl
 from smallwins.api.host import Host, Recorded, data_folder, host
 from smallwins.api.progress import DayClose, Progress, WeekClose
-from smallwins.api.rules import DayEvent, DigestEvent, Rule, Tell, WeekEvent, WinEvent
+from smallwins.api.rules import (
+    DayEvent,
+    DigestEvent,
+    Rule,
+    SourceWords,
+    Tell,
+    WeekEvent,
+    WinEvent,
+)
 from smallwins.api.win import Win
 from smallwins.errors import DetectorError, SmallwinsError
 
@@ -39,6 +47,7 @@ __all__ = [
     "ScanContext",
     "SmallwinsError",
     "SourceOffer",
+    "SourceWords",
     "Tell",
     "WeekClose",
     "WeekEvent",

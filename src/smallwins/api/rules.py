@@ -76,8 +76,18 @@ class WeekEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceWords:
+    """How a source is named in messages: what one of its wins is called ("session",
+    "sessions"), whatever the source itself is called."""
+
+    noun: str = "win"
+    plural: str = "wins"
+
+
+@dataclass(frozen=True, slots=True)
 class DigestEvent:
-    """Time for the daily (or, on Sundays, weekly) digest."""
+    """Time for the daily (or, on Sundays, weekly) digest. ``sources`` names the sources of
+    ``wins`` in words (a source missing from it is named by its wins' kind)."""
 
     day: date
     weekly: bool
@@ -85,6 +95,7 @@ class DigestEvent:
     wins: tuple[tuple[str, str, str, float], ...]
     notes: tuple[str, ...]
     now: datetime
+    sources: Mapping[str, SourceWords] = field(default_factory=dict)
 
 
 class Rule:

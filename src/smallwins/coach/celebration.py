@@ -142,12 +142,13 @@ def burst_words(templates: Templates, payloads: Sequence[dict[str, Any]]) -> tup
     values = {
         "count": count,
         "plural": first["plural"],
+        "what": first.get("noun", first["plural"]) if count == 1 else first["plural"],
         "place": places[0] if len(places) == 1 else first["source"],
         "source": first["source"],
         "titles": "" if private else "; ".join(f"\u201c{t}\u201d" for t in titles) + more,
     }
     kind = "burst_private" if private else "burst"
-    fallback = (f"{count} {values['plural']} in {values['place']}", values["titles"] or "")
+    fallback = (f"{count} {values['what']} in {values['place']}", values["titles"] or "")
     key = f"burst:{first['source']}:{count}:{first.get('title', '')}"
     return templates.render(kind, key, values, avoid=None) or fallback
 

@@ -8,7 +8,7 @@ transaction as the wins (or the clock tick) that caused it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from smallwins.api.goal import Goal
 from smallwins.api.moment import Moment
 from smallwins.api.progress import DayClose, Progress, Tracker, WeekClose, week_start
-from smallwins.api.rules import DayEvent, DigestEvent, Rule, WeekEvent, WinEvent
+from smallwins.api.rules import DayEvent, DigestEvent, Rule, SourceWords, WeekEvent, WinEvent
 from smallwins.api.wording import Templates
 from smallwins.coach.celebration import (
     ScanInfo,
@@ -49,6 +49,7 @@ class Coach:
         digest: str = "daily",
         digest_at: time = time(20, 30),
         private_sources: Iterable[str] = (),
+        source_words: Mapping[str, SourceWords] | None = None,
     ) -> None:
         self.schedule = Schedule(zone, day_starts_at, quiet_hours, digest, digest_at)
         self.goals = list(goals)
@@ -58,6 +59,7 @@ class Coach:
         self.trackers: dict[str, Tracker] = {}
         self._private_sources: set[str] = {s for g in self.goals if g.private for s in g.sources}
         self._private_sources.update(private_sources)
+        self.source_words = dict(source_words or {})
         # What the days (and week) that ended last did, closed quietly by ``load``: the next
         # tick speaks them (their keys keep them from being told twice).
         self._unspoken: dict[str, tuple[list[DayClose], list[WeekClose]]] = {}
@@ -212,8 +214,8 @@ class Coach:
                 value=win.value,
                 at=win.occurred_at,
                 day=win.day,
-                before=self._private(before),
-                after=self._private(after),
+                before=_untitled(before),
+                after=_untitled(after),
                 gap_days=gap,
                 first_today=first_today,
             )
@@ -257,13 +259,13 @@ class Coach:
             # replay seven days of notes.
             for close in days[-1:]:
                 moment_time = max(now, self.schedule.day_end(close.day))
-                snapshot = self._private(tracker.snapshot(today))
+                snapshot = _untitled(tracker.snapshot(today))
                 event = DayEvent(goal, close, snapshot, moment_time)
                 for rule_name, rule in self.rules:
                     tells = call_rule(rule_name, rule.on_day_end, event)
                     moments.extend(self.voice.moments(ledger, tells, moment_time, goal=goal.name))
             for week in weeks[-1:]:
-                snapshot = self._private(tracker.snapshot(today))
+                snapshot = _untitled(tracker.snapshot(today))
                 event_week = WeekEvent(goal, week, snapshot, now)
                 for rule_name, rule in self.rules:
                     tells = call_rule(rule_name, rule.on_week_end, event_week)
@@ -275,25 +277,28 @@ class Coach:
 
     def _digest(self, ledger: LedgerView, day: date, now: datetime) -> list[Moment]:
         weekly = day.weekday() == 6 and self.schedule.digest in ("weekly", "both")
-        notes = tuple(ledger.held_back(ledger.last_digest_at()))
+        # A note asks for a small step: not of a goal that today already holds a win of.
+        busy = [name for name, tracker in self.trackers.items() if day in tracker.days]
+        notes = tuple(ledger.held_back(ledger.last_digest_at(), except_goals=busy))
         # The weekly digest tells the week's wins, the daily one the day's.
         first = week_start(day) if weekly else day
         wins = digest_wins(ledger.wins(days=(first, day)), self.goals, self._private_sources)
         goals = tuple(
-            self._private(self.trackers[g.name].snapshot(day))
+            _untitled(self.trackers[g.name].snapshot(day))
             for g in self.goals
             if g.name in self.trackers
         )
-        event = DigestEvent(day, weekly, goals, wins, notes, now)
+        event = DigestEvent(day, weekly, goals, wins, notes, now, self.source_words)
         moments: list[Moment] = []
         for rule_name, rule in self.rules:
             tells = call_rule(rule_name, rule.on_digest, event)
             moments.extend(self.voice.moments(ledger, tells, now))
         return moments
 
-    def _private(self, progress: Progress) -> Progress:
-        """A private goal's progress without titles: rules cannot leak what they never see."""
-        return replace(progress, last_win_title=None) if progress.goal.private else progress
+
+def _untitled(progress: Progress) -> Progress:
+    """A private goal's progress without titles: rules cannot leak what they never see."""
+    return replace(progress, last_win_title=None) if progress.goal.private else progress
 
 
 def digest_wins(
@@ -382,4 +387,7 @@ def build_coach(
         digest=settings.digest,
         digest_at=settings.digest_at,
         private_sources=[s.name for s in sources if s.settings.private],
+        source_words={
+            s.name: SourceWords(s.detector.noun, s.detector.plural_noun()) for s in sources
+        },
     )

@@ -94,8 +94,9 @@ class LedgerView(Protocol):
     def last_digest_at(self) -> datetime | None:
         """When the last digest was made."""
 
-    def held_back(self, since: datetime | None) -> list[str]:
-        """Messages held back for the digest (setbacks past their budget) made after ``since``."""
+    def held_back(self, since: datetime | None, *, except_goals: Sequence[str] = ()) -> list[str]:
+        """Messages held back for the digest (setbacks past their budget) made after
+        ``since``, but those about ``except_goals``."""
 
     def burst_started(self, group: str) -> datetime | None:
         """When the oldest moment of ``group`` that waits, never tried, was made."""

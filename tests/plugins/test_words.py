@@ -1,0 +1,203 @@
+"""Every built-in wording, filled the way the rules and the coach fill it, read as a person
+would: with awkward source names and with counts of 0, 1, 2 and 1,234."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from smallwins_plugins.coaching import SCAN_WORDS, TEMPLATES
+from smallwins_plugins.coaching.rules import Digests, amount, base_values
+from smallwins_plugins.coaching.words import counted
+from smallwins_plugins.meditation.detector import MeditationDetector
+
+from smallwins import DigestEvent, Goal, Progress, SourceWords, Win
+from smallwins.coach.celebration import burst_words, celebration_words
+from smallwins.testing import Harness
+from tests.histories import builtin
+
+WORDS = builtin().templates
+NAMES = ("here", "x", "My Stuff", "code-2")
+COUNTS = (0, 1, 2, 1234)
+NOUNS = (("commit", "commits"), ("session", "sessions"), ("activity", "activities"))
+DAY = date(2026, 3, 14)  # a Saturday
+
+# "1 days", "1 commits", "1 activities": a one that is followed by a plural.
+PLURALS = {"days", "weeks", "hours", "wins"} | {many for _, many in NOUNS}
+ONE_PLURAL = re.compile(r"(?<![\d,.])1 (?:\S+ )?(" + "|".join(sorted(PLURALS)) + r")\b")
+
+
+def progress(goal: Goal, n: int) -> Progress:
+    return Progress(
+        goal=goal,
+        today=DAY,
+        today_value=n,
+        week_value=n,
+        target=goal.target,
+        streak=n,
+        streak_start=DAY - timedelta(days=n),
+        best_streak=n,
+        strength=0.85,
+        total_count=n,
+        total_value=n,
+        best_single=n,
+        best_day=n,
+        best_week=n,
+        baseline=None,
+        history_days=n,
+        last_win_title="Add vdir support",
+        last_win_at=datetime(2026, 3, 13, 9, tzinfo=UTC),
+        last_win_value=1,
+        last_seven=(1.0,) * 7,
+        last_win_day=DAY - timedelta(days=1),
+    )
+
+
+def rule_values(kind: str, goal: Goal, n: int) -> dict[str, Any]:
+    """What the rule behind ``kind`` fills its wording with, at a count of ``n``."""
+    base = base_values(progress(goal, n))
+    unit = {"day": ("day", "days"), "week": ("week", "weeks")}[goal.per]
+    per = f"a {goal.per}"
+    extra: dict[str, Any] = {
+        "streak": {"n": n, "unit": counted(n, *unit).split(" ", 1)[1], "unit1": unit[0]},
+        "limit_streak": {
+            "n": n,
+            "unit": counted(n, *unit).split(" ", 1)[1],
+            "unit1": unit[0],
+            "per": per,
+        },
+        "total": {
+            "n": f"{n:,}",
+            "what": goal.noun if n == 1 else goal.plural,
+            "days": n,
+            "history": counted(n, "day", "days"),
+        },
+        "personal_best": {
+            "label": "Biggest day yet",
+            "value": amount(goal, n + 1),
+            "previous": amount(goal, n),
+        },
+        "comeback": {"gap": n, "gap_days": counted(n, "day", "days")},
+        "marginal_gain": {
+            "percent": max(1, n),
+            "value": amount(goal, n + 1),
+            "baseline": amount(goal, n),
+        },
+        "level_up": {
+            "before": amount(goal, n),
+            "after": amount(goal, n + 1),
+            "per": per,
+            "met": n,
+            "active": n,
+            "active_days": counted(n, "day", "days"),
+        },
+        "setback": {"day": "Friday"},
+        "never_miss_twice": {"day": "Friday"},
+    }[kind]
+    return {**base, **extra}
+
+
+def digest_values(name: str, noun: tuple[str, str], n: int, weekly: bool) -> dict[str, Any]:
+    """What the digest rule fills its wording with, for ``n`` wins of source ``name``."""
+    goal = Goal(name, (name,), noun=noun[0], plural=noun[1])
+    at = datetime(2026, 3, 14, 9, tzinfo=UTC)
+    event = DigestEvent(
+        DAY,
+        weekly,
+        (progress(goal, n),),
+        tuple((name, "walking", "a walk", 1.0) for _ in range(n)),
+        ("Friday was quiet.",),
+        at,
+        {name: SourceWords(*noun)},
+    )
+    (tell,) = Digests().on_digest(event)
+    return dict(tell.values)
+
+
+def rendered() -> list[tuple[str, str, int, str, str]]:
+    """(kind, source name, count, title, body) for every variant of every kind."""
+    out = []
+    for name in NAMES:
+        for noun in NOUNS:
+            goal = Goal(name, (name,), noun=noun[0], plural=noun[1])
+            for n in COUNTS:
+                for kind in TEMPLATES:
+                    if kind in ("digest", "weekly_digest"):
+                        values = digest_values(name, noun, n, kind == "weekly_digest")
+                    else:
+                        values = rule_values(kind, goal, n)
+                    for variant in WORDS.variants(kind):
+                        title = variant.title.format_map(values)
+                        body = variant.body.format_map(values)
+                        out.append((kind, name, n, title, body))
+                payload = {
+                    "source": name,
+                    "place": name,
+                    "title": "Add vdir support",
+                    "noun": noun[0],
+                    "plural": noun[1],
+                    "today": max(n, 1),
+                    "private": False,
+                }
+                for private in (False, True):
+                    one = {**payload, "private": private}
+                    title, body = celebration_words(WORDS, one, f"win:{n}", avoid=None)
+                    out.append(("celebration", name, n, title, body))
+                    title, body = burst_words(WORDS, [one] * max(n, 1))
+                    out.append(("burst", name, n, title, body))
+    return out
+
+
+RENDERED = rendered()
+
+
+def test_every_kind_is_rendered() -> None:
+    assert {kind for kind, *_ in RENDERED} >= set(TEMPLATES) | {"celebration", "burst"}
+    assert set(SCAN_WORDS) >= {"celebration", "burst", "summary", "backfill"}
+
+
+@pytest.mark.parametrize("n", COUNTS)
+def test_no_one_is_counted_in_the_plural(n: int) -> None:
+    wrong = [
+        f"{kind}: {title} | {body}"
+        for kind, _name, count, title, body in RENDERED
+        if count == n and ONE_PLURAL.search(f"{title} | {body}")
+    ]
+    assert not wrong, "\n".join(wrong[:10])
+
+
+def test_a_digest_counts_wins_by_what_the_source_calls_them(tmp_path: Path) -> None:
+    """Meditation kinds ("walking") are not nouns: a digest counts sessions."""
+    start = datetime(2026, 3, 14, 8, tzinfo=UTC)
+    with Harness(now=start) as h:
+        h.add_source("sits", MeditationDetector, {"path": str(tmp_path / "log.csv")})
+        h.record("sits", [Win("w1", "Walking meditation", start, kind="walking", value=10)])
+        told = h.advance(timedelta(hours=13))
+    (digest,) = [m for m in told if m.kind == "digest"]
+    assert "walking" not in digest.message
+    assert "1 session in " in digest.message
+
+
+def test_a_digest_never_asks_for_what_today_already_holds() -> None:
+    """A setback held back on Saturday morning (Friday was quiet in b, the day after a's
+    setback) is not the digest's note when Saturday already has a win in b: it would ask for a
+    step already taken."""
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    goals = {name: {"sources": [name], "grace_days": 0} for name in ("a", "b")}
+    with Harness(now=monday, config={"goals": goals}) as h:
+        for d, names in enumerate(["ab", "ab", "ab", "b", "a"]):  # a quiet Thursday, b Friday
+            h.advance(monday + timedelta(days=d))
+            h.record(names[0], [Win(f"k{d}", f"c{d}", h.now, kind="commit")])
+            if len(names) > 1:
+                h.record(names[1], [Win(f"j{d}", f"d{d}", h.now, kind="commit")])
+        h.advance(datetime(2026, 3, 7, 9, tzinfo=UTC))  # Saturday morning
+        held = [m for m in h.moments() if m.group == "deferred"]
+        h.record("b", [Win("k5", "c5", datetime(2026, 3, 7, 10, tzinfo=UTC), kind="commit")])
+        told = h.advance(datetime(2026, 3, 7, 21, tzinfo=UTC))
+    assert [m.goal for m in held] == ["b"], "the budget held b's setback back for the digest"
+    (digest,) = [m for m in told if m.kind == "digest"]
+    assert held[0].message not in digest.message
+    assert digest.payload["note"] == ""
