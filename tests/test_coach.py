@@ -517,9 +517,9 @@ def test_digests_read_well() -> None:
     values = {
         "count": 3,
         "wins_count": "3 wins",
-        "wins": "3 commits in code",
-        "streak": "code streak: 8 days.",
-        "strength": "code 91% strong ▁▂▃▄▅▆▇.",
+        "wins": "3 commits in Code",
+        "streak": "Code: a streak of 8 days.",
+        "strength": "Code: 91% strong ▁▂▃▄▅▆▇.",
         "note": "",
         "day": "Sunday",
     }
@@ -919,7 +919,10 @@ def test_every_wording_fits_a_banner_and_speaks_kindly() -> None:
         for variant in templates.variants(kind):
             values = dict(VALUES) | {"step": step, "Step": capital}
             if kind in ("digest", "weekly_digest"):
-                values |= {"streak": "meditation streak: 12 days.", "strength": "meditation 93%."}
+                values |= {
+                    "streak": "meditation: a streak of 12 days.",
+                    "strength": "meditation: 93%.",
+                }
             title, body = variant.title.format_map(values), variant.body.format_map(values)
             assert len(title) < 40, (kind, title)
             assert len(body) < 200, (kind, body)
@@ -945,5 +948,5 @@ def test_the_weekly_digest_shows_a_week_better_than_usual() -> None:
         tracker.add(monday + timedelta(days=n), at, minutes, "sit")
     tracker.close_through(monday + timedelta(days=33))
     progress = tracker.snapshot(monday + timedelta(days=34))
-    assert week_gain((progress,)) == ("sitting +40% on your usual week; 1% a week is 1.7x a year.")
+    assert week_gain((progress,)) == ("sitting: +40% on your usual week; 1% a week is 1.7x a year.")
     assert week_gain(()) == ""

@@ -88,7 +88,7 @@ def base_values(progress: Progress) -> dict[str, Any]:
     goal = progress.goal
     last = progress.last_win_title
     return {
-        "goal": goal.name,
+        "goal": goal.called,
         "noun": goal.noun,
         "plural": goal.plural,
         "strength": round(progress.strength * 100),
@@ -303,7 +303,8 @@ def week_gain(goals: tuple[Progress, ...]) -> str:
     gain, best = max(gains, default=(0.0, None), key=lambda pair: pair[0])
     if best is None or gain < GAIN_THRESHOLD:
         return ""
-    return f"{best.goal.name} +{round(gain * 100)}% on your usual week; 1% a week is 1.7x a year."
+    percent = round(gain * 100)
+    return f"{best.goal.called}: +{percent}% on your usual week; 1% a week is 1.7x a year."
 
 
 class Digests(Rule):
@@ -316,7 +317,8 @@ class Digests(Rule):
         for source, kind, _title, _value in event.wins:
             words = event.sources.get(source)
             one, many = (words.noun, words.plural) if words else (kind, f"{kind}s")
-            counts[(source, one, many)] = counts.get((source, one, many), 0) + 1
+            called = words.label if words and words.label else source
+            counts[(called, one, many)] = counts.get((called, one, many), 0) + 1
         parts = [
             f"{counted(n, one, many)} in {source}" for (source, one, many), n in counts.items()
         ]
@@ -324,11 +326,11 @@ class Digests(Rule):
         streak = ""
         if best is not None and best.streak >= 2:
             unit = "days" if best.goal.per == "day" else "weeks"
-            streak = f"{best.goal.name} streak: {best.streak} {unit}."
+            streak = f"{best.goal.called}: a streak of {counted(best.streak, unit[:-1], unit)}."
         strength = ""
         if best is not None and best.history_days >= 7:
             percent = round(best.strength * 100)
-            strength = f"{best.goal.name} {percent}% strong {sparkline(best.last_seven)}."
+            strength = f"{best.goal.called}: {percent}% strong {sparkline(best.last_seven)}."
         started = any(p.total_count for p in event.goals)
         if not event.wins and not event.notes and not (event.weekly and started):
             return  # a day without wins needs no evening report, nor a week before any win

@@ -15,21 +15,21 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("{n} {unit} in a row", "{n} {unit} of showing up for {goal}."),
         ("{n}-{unit1} streak", "{goal}: {n} {unit} running. Keep the thread going."),
         ("A run of {n} {unit}", "{n} {unit} in a row for {goal}; small steps add up."),
-        ("{n} {unit} and counting", "Your {goal} run just reached {n} {unit}."),
+        ("{n} {unit} and counting", "Your run in {goal} just reached {n} {unit}."),
         ("Streak: {n} {unit}", "{n} {unit} without a gap in {goal}. That is a habit forming."),
     ],
     "limit_streak": [
         ("{n} {unit} within the limit", "{goal}: {n} {unit} in a row at {target} {per} or less."),
         ("Held the line: {n} {unit}", "{n} {unit} within {target} {per} for {goal}. Well kept."),
-        ("Under the limit, {n} {unit}", "{goal} stayed within {target} {per} for {n} {unit}."),
-        ("{n} {unit} kept under", "Your {goal} limit held for {n} {unit} running."),
-        ("Within {target}: {n} {unit}", "{n} {unit} of {goal} within its limit. It gets easier."),
+        ("Under the limit, {n} {unit}", "{goal}: within {target} {per} for {n} {unit}."),
+        ("{n} {unit} kept under", "The limit in {goal} held for {n} {unit} running."),
+        ("Within {target}: {n} {unit}", "{n} {unit} within the limit in {goal}. It gets easier."),
     ],
     "total": [
         ("{n} {what} in {goal}", "{n} {what} so far, over {history}. Compounding works."),
-        ("{n} {what}", "Your {goal} total just passed {n} {what}."),
+        ("{n} {what}", "Your total in {goal} just passed {n} {what}."),
         ("Milestone: {n} {what}", "{n} {what} in {goal} since you started."),
-        ("{n} {what} and growing", "{goal} reached {n} {what}. One small step at a time."),
+        ("{n} {what} and growing", "You reached {n} {what} in {goal}. One small step at a time."),
         ("{n} {what} done", "That makes {n} {what} for {goal}. Well built."),
     ],
     "personal_best": [
@@ -42,9 +42,9 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     "comeback": [
         ("Welcome back", "First {noun} in {gap_days}. That one is the hardest, and it is done."),
         ("Back at it", "{gap_days} away, and back. Starting again is a win of its own."),
-        ("Good to see you", "{gap_days} off, and now {a_noun}. The thread picks up here."),
+        ("Good to see you", "{gap_days} off, and now {a_noun}. The thread picks up again."),
         ("You're back", "First {noun} in {gap_days} for {goal}. Nicely restarted."),
-        ("Restarted", "After {gap_days}, {goal} moves again. That is the hard part done."),
+        ("Restarted", "After {gap_days}, you are back in {goal}. That is the hard part done."),
     ],
     "marginal_gain": [
         (
@@ -64,15 +64,18 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
             "New target: {after}",
             "{before} on {met} of the last {active_days}. From today: {after} {per}.",
         ),
-        ("Level up: {after}", "{goal} grows from {before} to {after} {per}. You earned it."),
+        (
+            "Level up: {after}",
+            "Your target in {goal} grows from {before} to {after} {per}. You earned it.",
+        ),
         ("Target up to {after}", "A strong week in {goal}: {before} becomes {after} {per}."),
         ("One notch up: {after}", "{met} of {active_days} at {before}. Next: {after} {per}."),
-        ("Ready for {after}", "{goal} steps up from {before} to {after} {per}."),
+        ("Ready for {after}", "Stepping up in {goal}: {before} to {after} {per}."),
     ],
     "setback": [
         (
             "A quiet day",
-            "{day} was quiet; {goal} is still {strength}% strong. Last win: "
+            "{day} was quiet; you are still {strength}% strong in {goal}. Last win: "
             "{last_win} on {when}. {Step} today keeps the week.",
         ),
         (
@@ -82,11 +85,11 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ),
         (
             "Room for a small step",
-            "{goal} paused on {day}, after {last_win} on {when}. {Step} is all it takes today.",
+            "A pause in {goal} on {day}, after {last_win} on {when}. {Step} is all it takes today.",
         ),
         (
             "The thread is still there",
-            "{goal} is {strength}% strong after a quiet {day}; your last win was {last_win} "
+            "{goal}: {strength}% strong after a quiet {day}; your last win was {last_win} "
             "on {when}. Try {step}.",
         ),
         ("An easy restart", "Last win: {last_win} on {when}. {Step} today picks it up."),
@@ -94,9 +97,9 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
     "never_miss_twice": [
         ("Today counts", "{day} was a rest. Even {step} today keeps the thread."),
         ("Keep the thread", "One quiet day in {goal}; {step} today keeps your run alive."),
-        ("A small one today", "{goal} rested on {day}. {Step} is enough to carry on."),
+        ("A small one today", "A rest in {goal} on {day}. {Step} is enough to carry on."),
         ("Never miss twice", "After a rest on {day}, {step} today holds the streak."),
-        ("Back on track today", "{goal} is {strength}% strong. {Step} keeps it that way."),
+        ("Back on track today", "{goal}: {strength}% strong. {Step} keeps it that way."),
     ],
     "digest": [
         ("Today: {wins_count}", "{wins}. {streak} {note} What moved forward today?"),

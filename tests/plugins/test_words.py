@@ -14,8 +14,11 @@ from smallwins_plugins.coaching.rules import Digests, amount, base_values
 from smallwins_plugins.coaching.words import counted
 from smallwins_plugins.meditation.detector import MeditationDetector
 
-from smallwins import DigestEvent, Goal, Progress, SourceWords, Win
-from smallwins.coach.celebration import burst_words, celebration_words
+from smallwins import Detector, DigestEvent, Goal, Progress, Win
+from smallwins.coach.celebration import ScanInfo, burst_words, celebration_words
+from smallwins.coach.coach import Coach, build_coach
+from smallwins.config import Settings, SourceSettings
+from smallwins.plugins.source import Source
 from smallwins.testing import Harness
 from tests.histories import builtin
 
@@ -28,6 +31,21 @@ DAY = date(2026, 3, 14)  # a Saturday
 # "1 days", "1 commits", "1 activities": a one that is followed by a plural.
 PLURALS = {"days", "weeks", "hours", "wins"} | {many for _, many in NOUNS}
 ONE_PLURAL = re.compile(r"(?<![\d,.])1 (?:\S+ )?(" + "|".join(sorted(PLURALS)) + r")\b")
+
+
+def coach_of(name: str, noun: tuple[str, str]) -> tuple[Coach, Source]:
+    """The coach smallwins builds for one source called ``name`` whose wins are ``noun``."""
+    detector_cls = type(
+        "Things", (Detector,), {"name": "things", "noun": noun[0], "plural": noun[1]}
+    )
+    source = Source(name, detector_cls(name, detector_cls.Options()), SourceSettings(detector="t"))
+    plugins = builtin()
+    return build_coach(Settings(), [source], plugins.rules, plugins.templates), source
+
+
+def raw_name(name: str) -> re.Pattern[str]:
+    """The source's name dropped into a sentence as it is written in the config."""
+    return re.compile(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])")
 
 
 def progress(goal: Goal, n: int) -> Progress:
@@ -100,9 +118,9 @@ def rule_values(kind: str, goal: Goal, n: int) -> dict[str, Any]:
     return {**base, **extra}
 
 
-def digest_values(name: str, noun: tuple[str, str], n: int, weekly: bool) -> dict[str, Any]:
+def digest_values(coach: Coach, name: str, n: int, weekly: bool) -> dict[str, Any]:
     """What the digest rule fills its wording with, for ``n`` wins of source ``name``."""
-    goal = Goal(name, (name,), noun=noun[0], plural=noun[1])
+    (goal,) = coach.goals
     at = datetime(2026, 3, 14, 9, tzinfo=UTC)
     event = DigestEvent(
         DAY,
@@ -111,7 +129,7 @@ def digest_values(name: str, noun: tuple[str, str], n: int, weekly: bool) -> dic
         tuple((name, "walking", "a walk", 1.0) for _ in range(n)),
         ("Friday was quiet.",),
         at,
-        {name: SourceWords(*noun)},
+        coach.source_words,
     )
     (tell,) = Digests().on_digest(event)
     return dict(tell.values)
@@ -122,11 +140,13 @@ def rendered() -> list[tuple[str, str, int, str, str]]:
     out = []
     for name in NAMES:
         for noun in NOUNS:
-            goal = Goal(name, (name,), noun=noun[0], plural=noun[1])
+            coach, source = coach_of(name, noun)
+            (goal,) = coach.goals
+            scan = ScanInfo.of(source, [], first_scan=False)
             for n in COUNTS:
                 for kind in TEMPLATES:
                     if kind in ("digest", "weekly_digest"):
-                        values = digest_values(name, noun, n, kind == "weekly_digest")
+                        values = digest_values(coach, name, n, kind == "weekly_digest")
                     else:
                         values = rule_values(kind, goal, n)
                     for variant in WORDS.variants(kind):
@@ -135,7 +155,8 @@ def rendered() -> list[tuple[str, str, int, str, str]]:
                         out.append((kind, name, n, title, body))
                 payload = {
                     "source": name,
-                    "place": name,
+                    "label": scan.called,
+                    "place": scan.called,
                     "title": "Add vdir support",
                     "noun": noun[0],
                     "plural": noun[1],
@@ -201,3 +222,41 @@ def test_a_digest_never_asks_for_what_today_already_holds() -> None:
     (digest,) = [m for m in told if m.kind == "digest"]
     assert held[0].message not in digest.message
     assert digest.payload["note"] == ""
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "My Stuff"])
+def test_a_source_is_named_by_its_label_never_by_its_raw_name(name: str) -> None:
+    """ "Your here total", "sits rested on Monday", "for life": the raw name is no word."""
+    pattern = raw_name(name)
+    wrong = [
+        f"{kind}: {title} | {body}"
+        for kind, source, _n, title, body in RENDERED
+        if source == name and pattern.search(f"{title} | {body}")
+    ]
+    assert not wrong, "\n".join(wrong[:10])
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [("here", "Here"), ("x", "X"), ("My Stuff", "My Stuff"), ("code-2", "Code 2")],
+)
+def test_the_default_label_reads_as_a_name(name: str, label: str) -> None:
+    coach, source = coach_of(name, ("commit", "commits"))
+    assert source.label == label
+    assert coach.goals[0].called == label
+    settings = SourceSettings(detector="t", label="my notes")
+    assert Source(name, source.detector, settings).label == "my notes"
+
+
+def test_a_live_win_of_an_awkwardly_named_source_reads_well(tmp_path: Path) -> None:
+    """The whole way: a source called ``here`` with no place of its own, its first win
+    celebrated and its first total told."""
+    start = datetime(2026, 3, 14, 8, tzinfo=UTC)
+    with Harness(now=start) as h:
+        h.add_source("here", MeditationDetector, {"path": str(tmp_path / "log.csv")})
+        h.record("here", [Win("w1", "Evening sit", start, kind="meditation", value=10)])
+        told = h.moments()
+    texts = [f"{m.title} | {m.message}" for m in told]
+    assert {m.kind for m in told} >= {"celebration", "total"}, texts
+    assert not [t for t in texts if raw_name("here").search(t)], texts
+    assert any("Here" in t for t in texts), texts

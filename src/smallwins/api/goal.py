@@ -82,6 +82,13 @@ class Goal:
     private: bool = False
     direction: Direction = "at_least"
     since: date | None = None
+    # How messages name the goal; empty: its name.
+    label: str = ""
+
+    @property
+    def called(self) -> str:
+        """The goal as messages name it."""
+        return self.label or self.name
 
     @property
     def limit(self) -> bool:

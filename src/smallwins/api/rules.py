@@ -77,11 +77,12 @@ class WeekEvent:
 
 @dataclass(frozen=True, slots=True)
 class SourceWords:
-    """How a source is named in messages: what one of its wins is called ("session",
-    "sessions"), whatever the source itself is called."""
+    """How a source is named in messages: its ``label`` ("Sits", or what the config says) and
+    what one of its wins is called ("session", "sessions"), whatever the source is called."""
 
     noun: str = "win"
     plural: str = "wins"
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)

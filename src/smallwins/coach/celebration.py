@@ -33,6 +33,12 @@ class ScanInfo:
     history_keys: frozenset[str]
     places: dict[str, str]
     rest_days_changed: bool = False
+    # How messages name the source ("Sits"); empty: its name.
+    display: str = ""
+
+    @property
+    def called(self) -> str:
+        return self.display or self.name
 
     @classmethod
     def of(
@@ -46,7 +52,8 @@ class ScanInfo:
         detector = source.detector
         return cls(
             name=source.name,
-            label=detector.describe(),
+            # What it watches ("~/src"); a detector that cannot say is named by its label.
+            label=_watches(detector.describe(), source),
             noun=detector.noun,
             plural=detector.plural_noun(),
             private=source.settings.private,
@@ -59,7 +66,12 @@ class ScanInfo:
                 if not (first_scan or w.history) and w.details.get("place")
             },
             rest_days_changed=rest_days_changed,
+            display=source.label,
         )
+
+
+def _watches(described: str, source: Source) -> str:
+    return source.label if described == source.name else described
 
 
 def celebration_moment(
@@ -78,7 +90,8 @@ def celebration_moment(
     today_count = ledger.count_wins(scan.name, day=win.day, until=win.occurred_at)
     payload: dict[str, Any] = {
         "source": scan.name,
-        "place": scan.name if scan.private else scan.places.get(win.key, scan.name),
+        "label": scan.called,
+        "place": scan.called if scan.private else scan.places.get(win.key, scan.called),
         "title": win.title,
         # A detector may name one win better than its noun does ("to-do", not "event").
         "noun": str(win.details.get("noun") or scan.noun),
@@ -119,7 +132,7 @@ def celebration_words(
         "place": payload["place"],
         "noun": payload["noun"],
         "plural": payload.get("plural", ""),
-        "source": payload.get("source", payload["place"]),
+        "source": payload.get("label", payload["place"]),
         "today": int(payload.get("today", 1)),
         "nth": message.ordinal(int(payload.get("today", 1))),
         "progress": f"; {progress}" if progress else "",
@@ -143,8 +156,8 @@ def burst_words(templates: Templates, payloads: Sequence[dict[str, Any]]) -> tup
         "count": count,
         "plural": first["plural"],
         "what": first.get("noun", first["plural"]) if count == 1 else first["plural"],
-        "place": places[0] if len(places) == 1 else first["source"],
-        "source": first["source"],
+        "place": places[0] if len(places) == 1 else first.get("label", first["source"]),
+        "source": first.get("label", first["source"]),
         "titles": "" if private else "; ".join(f"\u201c{t}\u201d" for t in titles) + more,
     }
     kind = "burst_private" if private else "burst"

@@ -361,6 +361,7 @@ def build_goals(settings: Settings, sources: Sequence[Source]) -> list[Goal]:
             noun=source.detector.noun,
             plural=source.detector.plural_noun(),
             private=source.settings.private,
+            label=source.label,
         )
         for source in sources
     ]
@@ -388,6 +389,6 @@ def build_coach(
         digest_at=settings.digest_at,
         private_sources=[s.name for s in sources if s.settings.private],
         source_words={
-            s.name: SourceWords(s.detector.noun, s.detector.plural_noun()) for s in sources
+            s.name: SourceWords(s.detector.noun, s.detector.plural_noun(), s.label) for s in sources
         },
     )

@@ -35,13 +35,15 @@ class Told:
 def _scan_info(win: StoredWin, sources: dict[str, Source]) -> ScanInfo:
     name = win.source
     source = sources.get(name)
-    place = str(win.details.get("place") or name) if isinstance(win.details, dict) else ""
+    called = source.label if source else name
+    place = str(win.details.get("place") or called) if isinstance(win.details, dict) else ""
     return ScanInfo(
         name=name,
         label=source.detector.describe() if source else name,
         noun=source.detector.noun if source else "win",
         plural=source.detector.plural_noun() if source else "wins",
         private=source.settings.private if source else False,
+        display=called,
         first_scan=False,
         history_keys=frozenset(),
         places={win.key: place} if place else {},

@@ -170,6 +170,8 @@ class SourceSettings(BaseModel):
     detector: str
     private: bool = False
     enabled: bool = True
+    # How messages name the source; empty: its name written as a name (see ``Source.label``).
+    label: str = ""
 
     def options(self) -> dict[str, Any]:
         return dict(self.model_extra or {})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +31,23 @@ class Source:
     def detector_name(self) -> str:
         return self.detector.name
 
+    @property
+    def label(self) -> str:
+        """How messages name this source: its ``label``, else its name written as a name."""
+        return self.settings.label.strip() or default_label(self.name)
+
     def watch_paths(self) -> list[Path]:
         try:
             return [Path(p) for p in self.detector.watch_paths()]
         except Exception:  # a detector bug must not stop the watcher; the scan reports it
             return []
+
+
+def default_label(name: str) -> str:
+    """A source's name written as a name: "here" is "Here", "code-2" is "Code 2", "my_stuff"
+    is "My Stuff"; a word with a capital in it is kept as it is ("GitHub")."""
+    words = [w for w in re.split(r"[\s_-]+", name) if w]
+    return " ".join(w if w != w.lower() else w[:1].upper() + w[1:] for w in words) or name
 
 
 def build_sources(config: Config, plugins: Plugins) -> list[Source]:
