@@ -9,7 +9,26 @@ from datetime import date
 
 TITLE_MAX = 40
 BODY_MAX = 200
-EMOJI = {"celebration": "🎉", "burst": "🚀", "summary": "👀", "backlog": "📬", "system": "🔧"}
+EMOJI = {
+    "celebration": "🎉",
+    "burst": "🚀",
+    "summary": "👀",
+    "backlog": "📬",
+    "system": "🔧",
+    "streak": "🔥",
+    "limit_streak": "🎯",
+    "total": "🏁",
+    "personal_best": "🏆",
+    "comeback": "👋",
+    "marginal_gain": "📈",
+    "level_up": "⭐",
+    "setback": "🌱",
+    "never_miss_twice": "🧵",
+    "digest": "🌙",
+    "weekly_digest": "📅",
+}
+# A kind of a plugin's own: every title starts with one emoji all the same.
+EMOJI_OTHER = "✨"
 
 
 # What a terminal or a notification daemon may act on: C0 but tab and newline, DEL, and C1.
@@ -45,7 +64,7 @@ def finish(kind: str, title: str, body: str, *, plain: bool) -> tuple[str, str]:
     """Clip to what fits a phone banner and put one emoji at the start of the title.
 
     Applied when a message is sent, so moments keep plain text and ``plain`` can change."""
-    emoji = "" if plain else EMOJI.get(kind, "")
+    emoji = "" if plain else EMOJI.get(kind, EMOJI_OTHER)
     limit = TITLE_MAX - (len(emoji) + 1 if emoji else 0)
     title = clip(title, limit)
     return (f"{emoji} {title}" if emoji else title), clip(body, BODY_MAX)

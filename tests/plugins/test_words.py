@@ -3,7 +3,11 @@ would: with awkward source names and with counts of 0, 1, 2 and 1,234."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,12 +18,12 @@ from smallwins_plugins.coaching.rules import Digests, amount, base_values
 from smallwins_plugins.coaching.words import counted
 from smallwins_plugins.meditation.detector import MeditationDetector
 
-from smallwins import Detector, DigestEvent, Goal, Progress, Win
+from smallwins import Detector, DigestEvent, Goal, Progress, Win, message
 from smallwins.coach.celebration import ScanInfo, burst_words, celebration_words
 from smallwins.coach.coach import Coach, build_coach
 from smallwins.config import Settings, SourceSettings
 from smallwins.plugins.source import Source
-from smallwins.testing import Harness
+from smallwins.testing import Harness, run_cli
 from tests.histories import builtin
 
 WORDS = builtin().templates
@@ -260,3 +264,54 @@ def test_a_live_win_of_an_awkwardly_named_source_reads_well(tmp_path: Path) -> N
     assert {m.kind for m in told} >= {"celebration", "total"}, texts
     assert not [t for t in texts if raw_name("here").search(t)], texts
     assert any("Here" in t for t in texts), texts
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_every_title_starts_with_one_emoji_unless_plain(plain: bool) -> None:
+    kinds = {kind for kind, *_ in RENDERED} | {"backlog", "system", "a_plugins_own"}
+    for kind, _name, _n, title, body in RENDERED:
+        final, _ = message.finish(kind, title, body, plain=plain)
+        emoji = [c for c in final if unicodedata.category(c) == "So"]
+        if plain:
+            assert not emoji, (kind, final)
+        else:
+            assert len(emoji) == 1 and final.startswith(emoji[0] + " "), (kind, final)
+    for kind in kinds:
+        final, _ = message.finish(kind, "Words", "body", plain=plain)
+        assert final == "Words" if plain else final.endswith(" Words") and final != "Words"
+
+
+def git(repo: Path, *args: str, when: str = "") -> None:
+    env = {**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when} if when else None
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
+
+
+def test_replay_shows_each_message_as_it_would_be_sent(tmp_path: Path) -> None:
+    """Two commits in one minute are one message (a burst), titles carry their emoji, and
+    ``plain = true`` takes them off, as it does for what is sent."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "me@example.com")
+    git(repo, "config", "user.name", "Me")
+    for n, when in enumerate(["2026-03-02T09:00:00", "2026-03-02T09:00:00", "2026-03-03T09:00:00"]):
+        (repo / "f").write_text(str(n))
+        git(repo, "add", "f")
+        git(repo, "commit", "-qm", f"change {n}", when=f"{when}+00:00")
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    config = (
+        'timezone = "UTC"\n[sources.here]\ndetector = "git"\n'
+        f'repos = ["{repo}"]\nauthors = ["me@example.com"]\n'
+    )
+    (home / "config.toml").write_text(config)
+    assert run_cli("run", "--once", home=home).returncode == 0
+    told = json.loads(run_cli("replay", "--json", home=home).stdout)
+    first_day = [t for t in told if t["at"].startswith("2026-03-02T09")]
+    assert [t["kind"] for t in first_day] == ["burst", "total"], first_day
+    assert first_day[0]["title"] == "🚀 2 commits in repo"
+    text = run_cli("replay", home=home).stdout
+    assert "🌙 " in text and "🎉 Small win in repo | “change 2”" in text, text
+    (home / "config.toml").write_text(config.replace('"UTC"\n', '"UTC"\n[notify]\nplain = true\n'))
+    plain = run_cli("replay", home=home).stdout
+    assert " Small win in repo | “change 2”" in plain and "🎉" not in plain, plain

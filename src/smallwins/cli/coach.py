@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from functools import partial
+from typing import TYPE_CHECKING
 
 import click
 
 from smallwins.cli.context import Context, pass_context
 from smallwins.cli.group import cli
+
+if TYPE_CHECKING:
+    from smallwins.api.wording import Templates
+    from smallwins.coach.replay import Told
 
 
 def parse_day(value: str | None) -> date | None:
@@ -41,18 +47,48 @@ def replay(context: Context, start: str | None, end: str | None, as_json: bool) 
         told = run_replay(
             history, coach, context.sources, start=parse_day(start), end=parse_day(end)
         )
+    sent = as_sent(told, coach.templates, plain=context.config.settings.notify.plain)
     if as_json:
-        click.echo(json.dumps([t.to_json() for t in told], ensure_ascii=False, indent=1))
+        click.echo(json.dumps(sent, ensure_ascii=False, indent=1))
         return
+    zone = context.config.settings.zone()
+    for item in sent:
+        when = datetime.fromisoformat(str(item["at"])).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{when}  {item['kind']:<16} {item['title']} | {item['message']}")
+    if not sent:
+        click.echo("Nothing would have been told.")
+
+
+def as_sent(told: list[Told], templates: Templates, *, plain: bool) -> list[dict[str, object]]:
+    """What was told, one entry per message that would be sent, in the words it would be
+    sent with: moments due together composed as the deliverer does (a burst of celebrations
+    is one message), each title with its emoji unless ``plain``."""
+    from smallwins.coach.celebration import burst_words
+    from smallwins.delivery.deliverer import compose
+    from smallwins.ledger import PendingDelivery
     from smallwins.message import finish
 
-    zone = context.config.settings.zone()
+    by_time: dict[datetime, list[Told]] = {}
     for item in told:
-        when = item.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        title, body = finish(item.moment.kind, item.moment.title, item.moment.message, plain=True)
-        click.echo(f"{when}  {item.moment.kind:<16} {title} | {body}")
-    if not told:
-        click.echo("Nothing would have been told.")
+        by_time.setdefault(item.at, []).append(item)
+    entries: list[dict[str, object]] = []
+    for at, items in by_time.items():
+        rows = [PendingDelivery(n, "replay", 0, item.moment) for n, item in enumerate(items)]
+        for out in compose("replay", rows, partial(burst_words, templates)):
+            first = items[out.outbox_ids[0]].moment
+            title, body = finish(out.kind, out.title, out.body, plain=plain)
+            entries.append(
+                {
+                    **first.to_json(),
+                    "at": at.isoformat(),
+                    "kind": out.kind,
+                    "title": title,
+                    "message": body,
+                    "category": out.category,
+                    "notify_type": out.notify_type,
+                }
+            )
+    return entries
 
 
 @cli.command(name="stats")

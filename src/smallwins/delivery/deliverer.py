@@ -55,6 +55,38 @@ def _as_frozen(send: FrozenSend) -> Outgoing:
     )
 
 
+def compose(
+    target: str,
+    rows: list[PendingDelivery],
+    burst: Callable[[list[dict[str, Any]]], tuple[str, str]],
+) -> list[Outgoing]:
+    """The messages for ``rows`` due together for one target: a group's celebrations as one
+    burst, and more than ``BACKLOG_FOLD`` messages folded into one. ``smallwins replay``
+    shows what would be sent with this too."""
+    groups: dict[str, list[PendingDelivery]] = {}
+    for row in rows:
+        key = row.moment.group or f"moment:{row.moment.id}"
+        groups.setdefault(key, []).append(row)
+    outgoing = []
+    for members in groups.values():
+        first = members[0].moment
+        if len(members) > 1 and first.kind == "celebration":
+            title, body = burst([m.moment.payload for m in members])
+            kind = "burst"
+        else:
+            title, body, kind = first.title, first.message, first.kind
+        outgoing.append(
+            Outgoing(target, kind, first.category, title, body, [m.outbox_id for m in members])
+        )
+    if len(outgoing) > BACKLOG_FOLD:
+        title, body = message.backlog([(o.title, o.body) for o in outgoing])
+        categories = {o.category for o in outgoing}
+        category = categories.pop() if len(categories) == 1 else "celebration"
+        ids = [oid for o in outgoing for oid in o.outbox_ids]
+        outgoing = [Outgoing(target, "backlog", category, title, body, ids)]
+    return outgoing
+
+
 class Gate:
     """Open while the ledger may be written with what senders did. A send can outlive the
     daemon (an endpoint that never answers); once the gate is closed, its outcome is dropped,
@@ -135,28 +167,7 @@ class Deliverer:
         return plans
 
     def _compose(self, target: str, rows: list[PendingDelivery]) -> list[Outgoing]:
-        groups: dict[str, list[PendingDelivery]] = {}
-        for row in rows:
-            key = row.moment.group or f"moment:{row.moment.id}"
-            groups.setdefault(key, []).append(row)
-        outgoing = []
-        for members in groups.values():
-            first = members[0].moment
-            if len(members) > 1 and first.kind == "celebration":
-                title, body = self._burst([m.moment.payload for m in members])
-                kind = "burst"
-            else:
-                title, body, kind = first.title, first.message, first.kind
-            outgoing.append(
-                Outgoing(target, kind, first.category, title, body, [m.outbox_id for m in members])
-            )
-        if len(outgoing) > BACKLOG_FOLD:
-            title, body = message.backlog([(o.title, o.body) for o in outgoing])
-            categories = {o.category for o in outgoing}
-            category = categories.pop() if len(categories) == 1 else "celebration"
-            ids = [oid for o in outgoing for oid in o.outbox_ids]
-            outgoing = [Outgoing(target, "backlog", category, title, body, ids)]
-        return outgoing
+        return compose(target, rows, self._burst)
 
     def send(self, outgoing: Outgoing, now: datetime) -> bool:
         """Freeze one message and send it (blocking); mark its rows sent, or back the target
