@@ -27,7 +27,7 @@ from smallwins.coach.pipeline import Pipeline
 from smallwins.config import QuietHours, SourceSettings
 from smallwins.ledger import MEMORY_URL, Ledger, open_ledger, sqlite_url
 from smallwins.plugins.loader import Plugins, load_plugins
-from smallwins.plugins.source import Source
+from smallwins.plugins.source import Source, default_label
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -203,6 +203,7 @@ class Sim:
             history_keys=frozenset(w.key for w in wins if w.history),
             places={},
             rest_days_changed=rest_days is not None,
+            display=default_label(source),  # as the daemon names a source: by its label
         )
         coach = self.coach
         now = now.astimezone(UTC)  # as the daemon's clock gives it
