@@ -142,6 +142,32 @@ def test_a_backfill_is_one_summary_too(tmp_path: Path) -> None:
     assert "earlier wins" in next(m for m in told if m.kind == "summary").message
 
 
+def test_a_first_start_with_history_tells_no_setback_rest_or_gain(tmp_path: Path) -> None:
+    # The daemon's very first start: the coach loads an empty ledger, the first scans bring
+    # the past (one source, then another of the same goal), then the clock ticks. The last
+    # day of the history was missed, its last week beat the weeks before: none of it is news.
+    now = local(day(60), 9)
+    goal = Goal("sit", ("med", "app"), metric="minutes", target=10, noun="session")
+    sim = Sim.at(tmp_path, now, lambda: coach_for([goal], digest="off"), MED)
+    past = [
+        Win(key=f"old{n}", title=f"Sit {n}", occurred_at=local(day(n), 7), value=12 + 3 * (n >= 49))
+        for n in range(59)
+    ]
+    told = sim.scan("med", past, now=now, first_scan=True)
+    told += sim.scan(
+        "app",
+        [Win(key="app", title="Sit", occurred_at=local(day(40), 8), value=5)],
+        now=now,
+        first_scan=True,
+    )
+    told += sim.tick(local(day(60), 9, 1))
+    assert [m.kind for m in told] == ["summary", "summary"]
+    assert [m.kind for m in sim.moments()] == ["summary", "summary"]  # none held back either
+    # What happens from now on is news again: a missed day after the start is told.
+    sim.advance(local(day(62), 12))
+    assert [m.kind for m in sim.moments() if m.category == "setback"]
+
+
 # -- streaks --------------------------------------------------------------------------------------
 
 

@@ -136,6 +136,10 @@ class Coach:
         before_late: dict[str, Tracker | None] = {}
         for goal in self.goals:
             if goal.name in stale or goal.name in late:
+                if goal.name in stale and not self._has_days(goal.name):
+                    # History is not news: the days of a goal that had none before this scan
+                    # ended before the coach knew of them, so no setback, gain or level-up.
+                    self._unspoken.pop(goal.name, None)
                 # Closes not yet spoken are worked out again: a late win may have met the day.
                 pending = goal.name in self._unspoken
                 tracker = self._rebuild(
@@ -166,6 +170,10 @@ class Coach:
             for win in sorted(live, key=lambda w: (w.occurred_at, w.id)):
                 moments.extend(self._live_win(ledger, scan, win, group, due, now, before_late))
         return moments
+
+    def _has_days(self, goal: str) -> bool:
+        tracker = self.trackers.get(goal)
+        return bool(tracker and tracker.first_day is not None)
 
     def _closed(self, goal: str, day: date) -> bool:
         tracker = self.trackers.get(goal)
