@@ -130,15 +130,14 @@ class Coach:
             g.name
             for w in live
             for g in self.goals_of(w.source, w.kind, w.tags)
-            if self._closed(g.name, w.day)
+            if _closed(self.trackers.get(g.name), w.day)
         }
         live_ids = [w.id for w in live]
         before_late: dict[str, Tracker | None] = {}
         for goal in self.goals:
             if goal.name in stale or goal.name in late:
-                if goal.name in stale and not self._has_days(goal.name):
-                    # History is not news: the days of a goal that had none before this scan
-                    # ended before the coach knew of them, so no setback, gain or level-up.
+                if goal.name in stale and not _has_days(self.trackers.get(goal.name)):
+                    # History is not news: a goal's first days ended before the coach knew them.
                     self._unspoken.pop(goal.name, None)
                 # Closes not yet spoken are worked out again: a late win may have met the day.
                 pending = goal.name in self._unspoken
@@ -170,14 +169,6 @@ class Coach:
             for win in sorted(live, key=lambda w: (w.occurred_at, w.id)):
                 moments.extend(self._live_win(ledger, scan, win, group, due, now, before_late))
         return moments
-
-    def _has_days(self, goal: str) -> bool:
-        tracker = self.trackers.get(goal)
-        return bool(tracker and tracker.first_day is not None)
-
-    def _closed(self, goal: str, day: date) -> bool:
-        tracker = self.trackers.get(goal)
-        return bool(tracker and tracker.closed_through and day <= tracker.closed_through)
 
     def _live_win(
         self,
@@ -307,6 +298,14 @@ class Coach:
 def _untitled(progress: Progress) -> Progress:
     """A private goal's progress without titles: rules cannot leak what they never see."""
     return replace(progress, last_win_title=None) if progress.goal.private else progress
+
+
+def _has_days(tracker: Tracker | None) -> bool:
+    return tracker is not None and tracker.first_day is not None
+
+
+def _closed(tracker: Tracker | None, day: date) -> bool:
+    return bool(tracker and tracker.closed_through and day <= tracker.closed_through)
 
 
 def digest_wins(
