@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -314,25 +315,26 @@ def test_rest_days_are_no_gap_for_a_comeback(tmp_path: Path) -> None:
 
 def test_a_marginal_gain_week(tmp_path: Path) -> None:
     sim = sim_for(tmp_path, [minutes_goal()], sources=MED, digest="off")
-    for week in range(4):
+    # Seven steady weeks, then one well out of their (lack of) noise.
+    for week in range(7):
         for d in range(6):
             sim.win("med", local(day(7 * week + d), 7), 10)  # 60 a week
     for d in range(7):
-        sim.win("med", local(day(28 + d), 7), 10)  # 70 this week
-    sim.advance(local(day(36), 12))
+        sim.win("med", local(day(49 + d), 7), 10)  # 70 this week
+    sim.advance(local(day(57), 12))
     (gain,) = sim.moments("marginal_gain")
-    assert gain.dedupe_key == f"gain:sit:{day(28)}"
-    assert gain.at == local(day(35), 4)  # when the week ended
+    assert gain.dedupe_key == f"gain:sit:{day(49)}"
+    assert gain.at == local(day(56), 4)  # when the week ended
     text = f"{gain.title} {gain.message}"
     assert "17%" in text or ("70 min" in text and "60 min" in text)
 
 
 def test_less_than_one_percent_is_no_gain(tmp_path: Path) -> None:
     sim = sim_for(tmp_path, [minutes_goal()], sources=MED, digest="off")
-    for week in range(5):
+    for week in range(8):
         for d in range(6):
-            sim.win("med", local(day(7 * week + d), 7), 100 if week < 4 else 100.5)
-    sim.advance(local(day(36), 12))
+            sim.win("med", local(day(7 * week + d), 7), 100 if week < 7 else 100.5)
+    sim.advance(local(day(57), 12))
     assert not sim.moments("marginal_gain")
 
 
@@ -354,6 +356,51 @@ def test_level_up_is_told_once_and_never_past_max_target(tmp_path: Path) -> None
     told = sim.win("med", local(day(36), 7), 11)
     celebration = next(m for m in told if m.kind == "celebration")
     assert "11 of 11 min today, target met" in celebration.message
+
+
+# -- marginal gains on simulated histories ---------------------------------------------------------
+
+
+def weekly_history(totals: list[float]) -> Sim:
+    """A daily practice whose week totals are ``totals``: the same sit every day of a week."""
+    sim = Sim.at(None, local(MONDAY, 6), lambda: coach_for([minutes_goal()], digest="off"), MED)
+    for week, total in enumerate(totals):
+        for d in range(7):
+            sim.win("med", local(day(7 * week + d), 7), round(total / 7, 1))
+    sim.finish()
+    return sim
+
+
+def gains_of(sim: Sim) -> list[date]:
+    """The weeks (by their Monday) told as marginal gains."""
+    return [
+        date.fromisoformat(m.dedupe_key.rsplit(":", 1)[1]) for m in sim.moments("marginal_gain")
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_steady_habit_is_not_told_a_gain_on_half_its_weeks(seed: int) -> None:
+    # Weekly totals around 420 min that vary by about 20%, for a year and a half: about half
+    # the weeks beat the usual week by chance, and none of it is a real gain.
+    noise = random.Random(seed)
+    weeks = 78
+    sim = weekly_history([420 * max(0.3, noise.gauss(1, 0.2)) for _ in range(weeks)])
+    gains = gains_of(sim)
+    assert len(gains) <= weeks // 6, gains
+    # At most about once a month a goal.
+    assert all((b - a).days >= 28 for a, b in itertools.pairwise(gains)), gains
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_habit_that_grows_two_percent_a_week_is_told_within_eight_weeks(seed: int) -> None:
+    # Ten weeks around 420 min (5% noise), then 2% more each week.
+    noise = random.Random(seed)
+    flat = 10
+    totals = [420 * 1.02 ** max(0, w - flat + 1) * noise.gauss(1, 0.05) for w in range(flat + 8)]
+    sim = weekly_history(totals)
+    growth = day(7 * flat)  # the Monday of the first week that grew
+    told = [week for week in gains_of(sim) if week >= growth]
+    assert told and told[0] < growth + timedelta(weeks=8), gains_of(sim)
 
 
 # -- setbacks -------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ level-ups, setbacks and digests."""
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +27,13 @@ LIMIT_MARKS = (1, *STREAK_MARKS)
 TOTAL_MARKS = (1, 10, 25, 50, 100, 250, 500, 1000)
 BEST_AFTER_DAYS = 14
 GAIN_THRESHOLD = 0.01
+# A gain is real when the week beats the usual one by WEEK_NOISE standard deviations of the
+# weeks before, or the last GAIN_WEEKS weeks beat the GAIN_WEEKS before by GAIN_NOISE standard
+# errors; it is told at most once in GAIN_COOLDOWN_DAYS a goal.
+GAIN_WEEKS = 4
+GAIN_NOISE = 1.5
+WEEK_NOISE = 3
+GAIN_COOLDOWN_DAYS = 28
 SPARKS = "▁▂▃▄▅▆▇█"
 
 
@@ -228,8 +237,29 @@ class Comebacks(Rule):
             )
 
 
+def real_gain(weeks: tuple[float, ...], baseline: float) -> bool:
+    """Whether the week that ended (the last of ``weeks``) is a real gain, not week-to-week
+    noise: it beats the usual week by more than three standard deviations of the seven weeks
+    before it, or the last four weeks beat the four before by more than 1.5 standard errors
+    of their difference (from the spread of the weeks within each half). A steady habit
+    beats its usual week about every other week by chance; only a few of those pass."""
+    if len(weeks) < 2 * GAIN_WEEKS:
+        return False
+    week, before_week = weeks[-1], weeks[-2 * GAIN_WEEKS : -1]
+    if week - baseline > WEEK_NOISE * statistics.stdev(before_week):
+        return True
+    before, recent = weeks[-2 * GAIN_WEEKS : -GAIN_WEEKS], weeks[-GAIN_WEEKS:]
+    noise = math.sqrt((statistics.variance(before) + statistics.variance(recent)) / 2)
+    gain = statistics.mean(recent) - statistics.mean(before)
+    return (
+        gain > GAIN_NOISE * noise * math.sqrt(2 / GAIN_WEEKS)
+        and gain > statistics.mean(before) * GAIN_THRESHOLD
+    )
+
+
 class MarginalGains(Rule):
-    """A week beating the trailing four-week median by 1% or more: 1% better counts."""
+    """A week beating the trailing four-week median by 1% or more, when the gain stands out of
+    the week-to-week noise (``real_gain``): told at most once in 28 days a goal."""
 
     name = "marginal_gains"
 
@@ -238,6 +268,8 @@ class MarginalGains(Rule):
         if goal.limit:
             return  # more than usual is no gain against a limit
         if not close.baseline or close.value <= close.baseline * (1 + GAIN_THRESHOLD):
+            return
+        if not real_gain(close.recent, close.baseline):
             return
         gain = close.value / close.baseline - 1
         yield Tell(
@@ -249,6 +281,7 @@ class MarginalGains(Rule):
                 "value": amount(goal, close.value),
                 "baseline": amount(goal, close.baseline),
             },
+            cooldown_days=GAIN_COOLDOWN_DAYS,
         )
 
 

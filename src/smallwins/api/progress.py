@@ -15,6 +15,8 @@ from datetime import date, datetime, timedelta
 from smallwins.api.goal import Goal
 
 BASELINE_WEEKS = 4
+# A week's close carries this many weeks of totals: enough to tell a real gain from noise.
+RECENT_WEEKS = 8
 
 
 def _digits(goal: Goal) -> int:
@@ -145,6 +147,9 @@ class WeekClose:
     met: bool
     target_before: float
     target_after: float
+    # The totals of the last eight weeks, oldest first, this one last; empty until the goal
+    # has history back to the first of them.
+    recent: tuple[float, ...] = ()
 
 
 @dataclass(slots=True)
@@ -299,7 +304,17 @@ class Tracker:
             elif active:
                 self.streak, self.streak_start = 0, None
         self._ramp(met, below)
-        return WeekClose(start, value, baseline, met_days, len(active), met, target, self.target)
+        return WeekClose(
+            start,
+            value,
+            baseline,
+            met_days,
+            len(active),
+            met,
+            target,
+            self.target,
+            self.weeks_through(start, RECENT_WEEKS),
+        )
 
     def _met(self, value: float) -> bool:
         """Whether a day's (or a week's) metric meets the target, or stays within a limit."""
@@ -320,6 +335,14 @@ class Tracker:
                 self.target = max(self.goal.target, eased)
         else:
             self.weeks_below = 0
+
+    def weeks_through(self, start: date, count: int) -> tuple[float, ...]:
+        """The totals of ``count`` weeks up to the week at ``start``, oldest first; empty when
+        the goal's history does not reach back to the first of them."""
+        first = start - timedelta(weeks=count - 1)
+        if self.first_day is None or week_start(self.first_day) > first:
+            return ()
+        return tuple(self.weeks.get(first + timedelta(weeks=n), 0.0) for n in range(count))
 
     def baseline_before(self, start: date) -> float | None:
         """The median of the four complete weeks before the week at ``start``."""
