@@ -87,6 +87,7 @@ def test_init_writes_a_config_that_loads_and_never_overwrites(home: Path, repo: 
     data = tomllib.loads(text)
     assert data["sources"]["code"]["authors"] == ["me@example.com"]
     assert data["sources"]["code"]["detector"] == "git"
+    assert data["notify"]["quiet_hours"] == "22:00-07:30"  # coaching waits for the morning
     # The ledger is shown in its URL form, ready to uncomment.
     uncommented = text.replace("# [ledger]", "[ledger]").replace("# url = ", "url = ")
     assert tomllib.loads(uncommented)["ledger"]["url"].startswith("sqlite:///~/")

@@ -18,7 +18,7 @@ from smallwins_plugins.coaching import (
 )
 
 from smallwins import Rule, Tell
-from smallwins.api.detector import RestDay
+from smallwins.api.detector import Detector, RestDay
 from smallwins.api.goal import Goal
 from smallwins.api.moment import Moment
 from smallwins.api.progress import Tracker
@@ -28,8 +28,10 @@ from smallwins.api.wording import Templates
 from smallwins.coach.coach import build_coach
 from smallwins.coach.replay import replay
 from smallwins.config import Settings
+from smallwins.testing import Harness
 from tests.histories import (
     BERLIN,
+    FOREVER,
     NEW_YORK,
     Sim,
     SourceInfo,
@@ -1023,3 +1025,93 @@ def test_the_weekly_digest_shows_a_week_better_than_usual() -> None:
     progress = tracker.snapshot(monday + timedelta(days=34))
     assert week_gain((progress,)) == ("sitting: +40% on your usual week; 1% a week is 1.7x a year.")
     assert week_gain(()) == ""
+
+
+# -- civil hours ----------------------------------------------------------------------------------
+
+
+class Commits(Detector):
+    """Wins made at this machine, like git's."""
+
+    name = "commits"
+    noun = "commit"
+    interactive = True
+
+
+class Exports(Detector):
+    """Wins that arrive from elsewhere: a synced export."""
+
+    name = "exports"
+    noun = "session"
+
+
+NIGHT = datetime(2025, 3, 7, 23, 30, tzinfo=UTC)
+
+
+def night_harness(config: dict[str, object] | None = None) -> Harness:
+    """Nine days of sits, each recorded at noon and sent; the clock then at 23:30."""
+    harness = Harness(config={"digest": "off", **(config or {})}, now=NIGHT - timedelta(days=9))
+    harness.add_source("code", Commits, {})
+    harness.add_source("sits", Exports, {})
+    for n in range(9, 0, -1):
+        noon = NIGHT - timedelta(days=n, hours=11, minutes=30)
+        harness.record("sits", [Win(key=f"s{n}", title="Sit", occurred_at=noon)], now=noon)
+        sent(harness)
+    harness.now = NIGHT
+    return harness
+
+
+def sent(harness: Harness) -> None:
+    """Everything due marked sent, as a daemon with a working target would."""
+    pending = [row.outbox_id for row in harness.ledger.due(FOREVER, ["test"])]
+    if pending:
+        harness.ledger.mark_sent(pending, "test")
+
+
+def test_coaching_is_told_with_the_morning() -> None:
+    # A missed day ends at 04:00; its note waits for the end of quiet hours (by default
+    # 22:00-07:30), or for 07:30 when quiet hours are off.
+    for config, morning in (
+        ({}, time(7, 30)),
+        ({"notify": {"quiet_hours": "23:00-06:15"}}, time(6, 15)),
+        ({"notify": {"quiet_hours": ""}}, time(7, 30)),
+    ):
+        with night_harness(config) as harness:
+            harness.record(
+                "code", [Win(key="c", title="Fix", occurred_at=NIGHT - timedelta(days=3))]
+            )
+            sent(harness)
+            harness.advance(NIGHT + timedelta(days=3))
+            notes = [m for m in harness.moments() if m.category == "setback"]
+            assert notes, config
+            for note in notes:
+                assert note.at.time() == time(4), note
+                assert note.due_at.time() == morning, (config, note)
+
+
+def test_a_win_made_here_is_celebrated_at_once_even_at_night() -> None:
+    with night_harness() as harness:
+        harness.record("code", [Win(key="c", title="Fix", occurred_at=NIGHT)], now=NIGHT)
+        harness.record("sits", [Win(key="s", title="Sit", occurred_at=NIGHT)], now=NIGHT)
+        by_source = {m.source: m for m in harness.moments("celebration")}
+        assert by_source["code"].due_at < NIGHT + timedelta(seconds=1)
+        # What it causes comes with it: the first commit's total.
+        (total,) = [m for m in harness.moments("total") if m.source == "code"]
+        assert total.due_at == by_source["code"].due_at
+        # A synced export waits for the morning, with what it causes.
+        assert by_source["sits"].due_at == datetime(2025, 3, 8, 7, 30, tzinfo=UTC)
+        (tenth,) = [m for m in harness.moments("total") if m.source == "sits" and m.at == NIGHT]
+        assert tenth.due_at == datetime(2025, 3, 8, 7, 30, tzinfo=UTC)
+
+
+def test_quiet_hours_hold_all_holds_every_win() -> None:
+    with night_harness({"notify": {"quiet_hours_hold": "all"}}) as harness:
+        harness.record("code", [Win(key="c", title="Fix", occurred_at=NIGHT)], now=NIGHT)
+        (celebration,) = [m for m in harness.moments("celebration") if m.source == "code"]
+        assert celebration.due_at == datetime(2025, 3, 8, 7, 30, tzinfo=UTC)
+
+
+def test_quiet_hours_default_to_the_night() -> None:
+    assert Settings().notify.quiet_hours == quiet("22:00-07:30")
+    assert Settings().notify.quiet_hours_hold == "coaching"
+    assert Settings.model_validate({"notify": {"quiet_hours": ""}}).notify.quiet_hours is None

@@ -130,7 +130,8 @@ def test_deliver_due_sends_to_every_target_and_a_down_one_holds_up_no_other(
 
 
 def test_quiet_hours_delay_and_never_drop(tmp_path: Path, receiver: Receiver) -> None:
-    d = deliverer(tmp_path, settings(receiver.url, quiet_hours="22:00-07:30"))
+    hold_all = settings(receiver.url, quiet_hours="22:00-07:30", quiet_hours_hold="all")
+    d = deliverer(tmp_path, hold_all)
     night = datetime(2026, 11, 20, 23, 0, tzinfo=UTC)
     moment = celebration(1, group=None)
     moment.at = moment.due_at = night

@@ -40,6 +40,8 @@ class GitDetector(Detector):
 
     name = "git"
     noun = "commit"
+    # A commit is made at this machine by someone awake: celebrated at once, even at night.
+    interactive = True
     description = "Commits you make in local git repositories (every branch and worktree)."
     Options = GitOptions
 

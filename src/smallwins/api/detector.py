@@ -161,7 +161,9 @@ class Detector:
 
     Subclasses set ``name`` (the value of ``detector =`` in the config), ``Options`` (a
     DetectorOptions subclass) and implement ``scan``. ``noun`` and ``plural`` name one win in
-    messages ("your 3rd commit today").
+    messages ("your 3rd commit today"). ``interactive = True`` says its wins are made by the
+    person at this machine (a commit, a hand-written win): they are celebrated at once, even
+    in quiet hours, since the person is evidently awake.
     """
 
     name: ClassVar[str]
@@ -169,6 +171,7 @@ class Detector:
     Options: ClassVar[type[DetectorOptions]] = DetectorOptions
     noun: ClassVar[str] = "win"
     plural: ClassVar[str] = ""
+    interactive: ClassVar[bool] = False
 
     def __init__(self, source: str, options: DetectorOptions) -> None:
         self.source = source

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +35,8 @@ class ScanInfo:
     rest_days_changed: bool = False
     # How messages name the source ("Sits"); empty: its name.
     display: str = ""
+    # Wins made at this machine just now: celebrated at once, even in quiet hours.
+    interactive: bool = False
 
     @property
     def called(self) -> str:
@@ -67,6 +69,7 @@ class ScanInfo:
             },
             rest_days_changed=rest_days_changed,
             display=source.label,
+            interactive=detector.interactive,
         )
 
 
@@ -217,11 +220,20 @@ def progress_text(goal: Goal, before: Progress, after: Progress) -> str:
     return text
 
 
-def burst_due(ledger: LedgerView, group: str, now: datetime, window: timedelta) -> datetime:
-    """The due time shared by a burst: a window after the latest win, capped after the first."""
+def burst_due(
+    ledger: LedgerView,
+    group: str,
+    now: datetime,
+    window: timedelta,
+    hold: Callable[[datetime], datetime] = lambda due: due,
+) -> datetime:
+    """The due time shared by a burst: a window after the latest win, capped after the first,
+    then ``hold`` (quiet hours)."""
     due = now + window
     first = ledger.burst_started(group)
     if first is not None:
         due = min(due, first + window * BURST_CAP_WINDOWS)
+    due = hold(due)
+    if first is not None:
         ledger.move_burst(group, due)
     return due

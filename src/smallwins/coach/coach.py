@@ -50,8 +50,9 @@ class Coach:
         digest_at: time = time(20, 30),
         private_sources: Iterable[str] = (),
         source_words: Mapping[str, SourceWords] | None = None,
+        hold_all: bool = False,
     ) -> None:
-        self.schedule = Schedule(zone, day_starts_at, quiet_hours, digest, digest_at)
+        self.schedule = Schedule(zone, day_starts_at, quiet_hours, digest, digest_at, hold_all)
         self.goals = list(goals)
         self.rules = list(rules)
         self.templates = templates
@@ -165,7 +166,7 @@ class Coach:
             )
         if live:
             group = f"burst:{scan.name}"
-            due = burst_due(ledger, group, now, coalesce)
+            due = burst_due(ledger, group, now, coalesce, self.schedule.hold(scan.interactive))
             for win in sorted(live, key=lambda w: (w.occurred_at, w.id)):
                 moments.extend(self._live_win(ledger, scan, win, group, due, now, before_late))
         return moments
@@ -237,9 +238,9 @@ class Coach:
             last_words=self.voice.last_words(ledger, "celebration"),
         )
         self.voice.said(celebration)
-        # A win is told before what it caused (a total, a streak): they wait for its burst.
+        # A win is told before what it caused (a total, a streak), with it: in its burst.
         for moment in moments:
-            moment.due_at = max(moment.due_at, celebration.due_at)
+            moment.due_at = celebration.due_at
         return [celebration, *moments]
 
     # -- the clock ------------------------------------------------------------------------
@@ -392,6 +393,7 @@ def build_coach(
         zone=settings.zone(),
         day_starts_at=settings.day_starts_at,
         quiet_hours=settings.notify.quiet_hours,
+        hold_all=settings.notify.quiet_hours_hold == "all",
         digest=settings.digest,
         digest_at=settings.digest_at,
         private_sources=[s.name for s in sources if s.settings.private],

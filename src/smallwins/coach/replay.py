@@ -23,7 +23,7 @@ from smallwins.plugins.source import Source
 
 @dataclass(frozen=True, slots=True)
 class Told:
-    """A moment and when it would have been told (quiet hours moved)."""
+    """A moment and when it would have been told (the coach holds it through quiet hours)."""
 
     at: datetime
     moment: Moment
@@ -47,6 +47,7 @@ def _scan_info(win: StoredWin, sources: dict[str, Source]) -> ScanInfo:
         first_scan=False,
         history_keys=frozenset(),
         places={win.key: place} if place else {},
+        interactive=bool(source and source.detector.interactive),
     )
 
 
@@ -98,9 +99,7 @@ def replay(
         last_day = end or coach.schedule.today(clock)
         tick_until(coach.schedule.day_end(last_day) + timedelta(seconds=1))
     # Setbacks held back by their budget are not told: they fold into the next digest.
-    told = [
-        Told(coach.schedule.told_at(m.due_at), m) for m in memory.moments() if m.group != "deferred"
-    ]
+    told = [Told(m.due_at, m) for m in memory.moments() if m.group != "deferred"]
     memory.close()
     return [
         t

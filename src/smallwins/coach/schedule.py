@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from smallwins.api.win import local_day
 from smallwins.config import QuietHours
+
+# When the morning's moments are told with quiet hours turned off.
+MORNING = time(7, 30)
 
 
 class Schedule:
@@ -19,8 +23,10 @@ class Schedule:
         quiet_hours: QuietHours | None = None,
         digest: str = "daily",
         digest_at: time = time(20, 30),
+        hold_all: bool = False,
     ) -> None:
         self.zone = zone
+        self.hold_all = hold_all
         self.day_starts_at = day_starts_at
         self.quiet_hours = quiet_hours
         self.digest = digest
@@ -45,13 +51,27 @@ class Schedule:
         return self._at(day, self.digest_at)
 
     def told_at(self, due: datetime) -> datetime:
-        """When a moment due at ``due`` is told: quiet hours move it to their end."""
-        if self.quiet_hours is None:
-            return due
+        """When a coaching moment (one no win just made) due at ``due`` is told: with the
+        morning, at the end of quiet hours, or at 07:30 when they are off."""
         local = due.astimezone(self.zone)
-        if not self.quiet_hours.contains(local):
+        if self.quiet_hours is None:
+            morning = local.replace(hour=MORNING.hour, minute=MORNING.minute, second=0)
+            return morning.replace(microsecond=0) if local < morning else due
+        return self.quiet_end(due)
+
+    def quiet_end(self, due: datetime) -> datetime:
+        """``due``, or the end of the quiet hours it falls in."""
+        local = due.astimezone(self.zone)
+        if self.quiet_hours is None or not self.quiet_hours.contains(local):
             return due
         return self.quiet_hours.ends_after(local)
+
+    def hold(self, interactive: bool) -> Callable[[datetime], datetime]:
+        """When a live win (and what it causes) due at a time is told: a win made at this
+        machine just now at once, since the person is awake; others after quiet hours."""
+        if interactive and not self.hold_all:
+            return lambda due: due
+        return self.quiet_end
 
     def next_clock(self, now: datetime) -> datetime:
         """The next time the clock has something for the coach: a day's end or a digest."""

@@ -121,7 +121,9 @@ class NotifySettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     urls: tuple[Target, ...] = ()
-    quiet_hours: QuietHours | None = None
+    # Moments not made by a win just now wait for the morning; "" turns them off.
+    quiet_hours: QuietHours | None = QuietHours(start=time(22), end=time(7, 30))
+    quiet_hours_hold: Literal["coaching", "all"] = "coaching"
     coalesce_seconds: float = Field(0.4, ge=0, le=120)
     plain: bool = False
     retry_initial_seconds: float = Field(5.0, gt=0)

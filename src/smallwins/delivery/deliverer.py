@@ -137,7 +137,11 @@ class Deliverer:
         self._jitter = jitter
 
     def quiet_until(self, now: datetime) -> datetime | None:
-        """When the current quiet hours end, or None outside them."""
+        """When the current quiet hours end, or None outside them. Only with
+        ``quiet_hours_hold = "all"``: else the coach holds what waits for the morning, and a
+        win made at this machine is told at once."""
+        if self.settings.quiet_hours_hold != "all":
+            return None
         quiet = self.settings.quiet_hours
         local = now.astimezone(self.zone)
         if quiet is None or not quiet.contains(local):

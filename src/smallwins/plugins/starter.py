@@ -64,8 +64,9 @@ def render(found: Findings) -> str:
         )
     parts += [
         notify.rstrip(),
-        "# Messages wait during quiet hours; they are not dropped.",
-        '# quiet_hours = "22:00-07:30"',
+        "# Coaching (setbacks, gains, digests) and wins you did not just make wait for the end",
+        '# of quiet hours; they are not dropped. quiet_hours_hold = "all" holds every message.',
+        'quiet_hours = "22:00-07:30"',
         "",
         "# Each [sources.NAME] table is one place where your progress leaves traces.",
     ]
