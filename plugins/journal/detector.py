@@ -35,6 +35,8 @@ class JournalDetector(Detector):
     description = "wins you write down: smallwins done, or a line in a plain text journal"
     Options = JournalOptions
     noun = "win of your own"
+    # A win written down is one the person just made here: told at once, even at night.
+    interactive = True
     plural = "wins of your own"
 
     @property
