@@ -3,7 +3,8 @@
 `desktop_session()` starts Xvfb, a private D-Bus session bus and a real dunst notification
 daemon, all in a temporary directory, and tears them down again however the test ends.
 It skips the test (naming the missing package) when a piece is not installed; run
-`.ci/desktop-deps` and `pip install -e '.[desktop]'` to get them.
+`.ci/desktop-deps` to get them; `require_client` skips when the scheme's Python client is
+missing (`pip install -e '.[desktop]'` for desktop://).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 
 import pytest
 
-__all__ = ["DesktopSession", "desktop_session"]
+__all__ = ["DesktopSession", "desktop_session", "require_client"]
 
 INSTALL_HINT = "run .ci/desktop-deps"
 
@@ -236,15 +237,22 @@ def _skip_if_missing() -> None:
     for binary, package in REQUIRED_BINARIES.items():
         if shutil.which(binary) is None:
             pytest.skip(f"{package} not installed ({binary} not on PATH): {INSTALL_HINT}")
-    try:
-        # Apprise's dbus:// plugin needs both; without them it silently refuses the URL.
-        importlib.import_module("dbus")
-        importlib.import_module("dbus.mainloop.glib")
-    except ImportError as exc:
-        pytest.skip(
-            f"dbus-python not importable ({exc}): {INSTALL_HINT}, then "
-            "pip install -e '.[desktop]' in this venv"
-        )
+
+
+def require_client(scheme: str) -> None:
+    """Skip unless the Python side of ``scheme`` can load here, naming what to install."""
+    modules = {
+        # desktop://'s D-Bus client: pure Python, from the desktop extra.
+        "desktop": (["jeepney"], "pip install -e '.[desktop]'"),
+        # Apprise's dbus:// needs both; without them it silently refuses the URL.
+        "dbus": (["dbus", "dbus.mainloop.glib"], f"{INSTALL_HINT}, then pip install -e '.[dbus]'"),
+    }
+    names, fix = modules[scheme]
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            pytest.skip(f"{scheme}:// cannot load here ({exc}): {fix} in this venv")
 
 
 def _read_line(fd: int, name: str, logs: dict[str, Path]) -> str:

@@ -1,7 +1,9 @@
-"""End to end: a celebration sent through Apprise's dbus:// reaches a real notification daemon.
+"""End to end: a celebration sent through desktop:// (jeepney, wheels only) and through
+Apprise's dbus:// (dbus-python) reaches a real notification daemon.
 
 The rig (tests/desktop.py) runs Xvfb, a private session bus and dunst; these tests skip with
-the missing package's name when those are not installed (`.ci/desktop-deps`).
+the missing package's name when those are not installed (`.ci/desktop-deps`), or when the
+scheme's Python client is not (`pip install -e '.[desktop]'`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from tests.desktop import DesktopSession, desktop_session
+from tests.cli_run import smallwins
+from tests.desktop import DesktopSession, desktop_session, require_client
 
 pytestmark = pytest.mark.desktop
 
@@ -26,6 +29,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Sending happens in a child process because dbus:// keeps the first session bus a process
 # used: from the pytest process, every test after the first would talk to a dead bus.
+SCHEMES = ["desktop://", "dbus://"]
 SEND = """\
 import json, sys
 from smallwins.delivery.notify import send_one
@@ -41,20 +45,21 @@ CHILD_LIMIT = 60.0
 
 def send_in_child(
     session: DesktopSession,
+    url: str,
     title: str,
     body: str,
     *,
     notify_type: str = "success",
     timeout: float = 10.0,
 ) -> tuple[dict[str, Any], float]:
-    """Run send_one("dbus://", ...) in a fresh interpreter on the session's bus.
+    """Run send_one(url, ...) in a fresh interpreter on the session's bus.
 
     Returns the child's {"ok", "error"} and the wall time the child took.
     """
     env = dict(session.env)
     # The checkout's code, whether or not the package is installed in this venv.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
-    argv = [sys.executable, "-c", SEND, "dbus://", title, body, notify_type, str(timeout)]
+    argv = [sys.executable, "-c", SEND, url, title, body, notify_type, str(timeout)]
     start = time.monotonic()
     try:
         proc = subprocess.run(
@@ -67,12 +72,14 @@ def send_in_child(
     return json.loads(proc.stdout.strip().splitlines()[-1]), elapsed
 
 
-def test_celebration_reaches_dunst() -> None:
+@pytest.mark.parametrize("url", SCHEMES)
+def test_celebration_reaches_dunst(url: str) -> None:
+    require_client(url.partition(":")[0])
     # A unique title, so a notification from anything else can never pass for ours.
     title = f"Small win: 5-day streak {uuid.uuid4().hex[:8]}"
     body = "Meditated 5 days in a row. Ünïcödé and 🎉 survive the trip"
     with desktop_session() as session:
-        result, _ = send_in_child(session, title, body)
+        result, _ = send_in_child(session, url, title, body)
         assert result == {"ok": True, "error": None}, session.logs()
         history = session.history()
 
@@ -87,14 +94,41 @@ def test_celebration_reaches_dunst() -> None:
     assert received["urgency"] == "NORMAL", received
 
 
-def test_no_notification_daemon_fails_fast() -> None:
+@pytest.mark.parametrize("url", SCHEMES)
+def test_no_notification_daemon_fails_fast(url: str) -> None:
+    require_client(url.partition(":")[0])
     with desktop_session(notification_daemon=False) as session:
-        result, elapsed = send_in_child(session, "Small win", "nobody is listening", timeout=5.0)
+        result, elapsed = send_in_child(
+            session, url, "Small win", "nobody is listening", timeout=5.0
+        )
 
     assert result["ok"] is False, result
     assert result["error"], result
+    if url == "desktop://":
+        # Said plainly, so that `notify test` tells the person what is wrong.
+        assert "no notification daemon on the session bus" in result["error"], result
     # The child's own start-up (Python + Apprise loading its plugins) is most of this.
     assert elapsed < 5.0, f"took {elapsed:.1f}s to report {result['error']!r}"
+
+
+def test_notify_test_on_desktop_reaches_dunst(tmp_path: Path) -> None:
+    # The command a person runs after `init` proposed desktop://, on a real desktop.
+    require_client("desktop")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text('[notify]\nurls = ["desktop://"]\n')
+    with desktop_session() as session:
+        env = dict(session.env, SMALLWINS_HOME=str(home))
+        env.pop("SMALLWINS_CONFIG", None)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), env.get("PYTHONPATH")]))
+        done = smallwins("notify", "test", env=env)
+        history = session.history()
+
+    assert (done.returncode, done.stdout) == (0, "target-1 (desktop://): ok\n"), done.stderr
+    assert [(n["summary"], n["appname"], n["urgency"]) for n in history] == [
+        ("🎉 smallwins test", "smallwins", "NORMAL")
+    ]
+    assert history[0]["body"] == "If you can read this, smallwins can reach you here."
 
 
 def test_rig_reads_urgency_back() -> None:

@@ -14,7 +14,9 @@ _QUERY_SECRET = re.compile(r"(?i)(token|key|pass|password|secret|auth|apikey|to)
 def secret_parts(url: str) -> set[str]:
     """The parts of an Apprise URL that may be secret: the whole URL, userinfo, long path
     segments (bot tokens, webhook ids) and the values of secret-looking query keys."""
-    parts = {url}
+    # A bare scheme (desktop://, dbus://) holds nothing secret, and masking it would hide
+    # which target a message is about.
+    parts = {url} if url.partition("://")[2].strip("/") else set()
     try:
         split = urlsplit(url)
     except ValueError:

@@ -23,18 +23,19 @@ if TYPE_CHECKING:
 log = logging.getLogger("smallwins.notify")
 
 TERMINAL = "terminal"
+# Schemes of smallwins's own, made known to Apprise only when a URL uses them.
+OWN_SCHEMES = {"desktop"}
+# Desktop schemes whose library may be missing: what is missing, and the fix.
+WHEEL_ONLY = "use desktop:// instead: pip install 'smallwins[desktop]' (wheels only)"
 DESKTOP_SCHEMES = {
-    "dbus": "dbus-python",
-    "kde": "dbus-python",
-    "qt": "dbus-python",
-    "glib": "PyGObject",
-    "gio": "PyGObject",
-    "gnome": "PyGObject",
+    "desktop": ("jeepney", "pip install 'smallwins[desktop]' (wheels only: nothing to build)"),
+    "dbus": ("dbus-python", WHEEL_ONLY),
+    "kde": ("dbus-python", WHEEL_ONLY),
+    "qt": ("dbus-python", WHEEL_ONLY),
+    "glib": ("PyGObject", WHEEL_ONLY),
+    "gio": ("PyGObject", WHEEL_ONLY),
+    "gnome": ("PyGObject", WHEEL_ONLY),
 }
-DESKTOP_FIX = (
-    "install the desktop extra: pip install 'smallwins[desktop]' "
-    "(on Debian/Ubuntu first: apt install libdbus-1-dev libglib2.0-dev pkg-config)"
-)
 
 
 def quiet_library_loggers() -> None:
@@ -55,7 +56,8 @@ def quiet_library_loggers() -> None:
 # reached it.
 CERTAIN_FAILURE = re.compile(
     r"error=\d{3}|NewConnectionError|Connection refused|Failed to resolve|"
-    r"Name or service not known"
+    r"Name or service not known|no desktop session bus|no notification daemon|"
+    r"cannot reach the session bus"
 )
 
 
@@ -92,8 +94,8 @@ def unusable_reason(url: str) -> tuple[str, bool]:
         return f"Apprise knows no {scheme}:// URLs; check the scheme in the Apprise docs", True
     if not getattr(plugin, "enabled", True):
         if scheme in DESKTOP_SCHEMES:
-            missing = DESKTOP_SCHEMES[scheme]
-            return f"{scheme}:// cannot load here: {missing} is missing; {DESKTOP_FIX}", False
+            missing, fix = DESKTOP_SCHEMES[scheme]
+            return f"{scheme}:// cannot load here: {missing} is missing; {fix}", False
         needs = getattr(plugin, "requirements", None) or {}
         if needs.get("packages_required"):
             fix = f"pip install '{needs['packages_required']}'"
@@ -155,12 +157,15 @@ def load_only(schemes: set[str], cache: Path | None) -> bool:
     manager = NotificationManager()  # type: ignore[no-untyped-call]  # Apprise is untyped
     if manager:
         return False  # already loaded, in part or in full
+    # Smallwins's own schemes are registered by _apprise(), and Apprise's index lacks them.
+    schemes = schemes - OWN_SCHEMES
     try:
-        index = plugin_index(cache)
-        if not schemes or not schemes <= set(index):
+        index = plugin_index(cache) if schemes else {}
+        if not schemes <= set(index):
             return False
         with tempfile.TemporaryDirectory() as folder:
-            # Apprise imports apprise.plugins.NAME for each NAME it finds in the folder.
+            # Apprise imports apprise.plugins.NAME for each NAME it finds in the folder (none
+            # at all for desktop:// alone, which still marks Apprise's plugins as loaded).
             for module in {index[scheme] for scheme in schemes}:
                 (Path(folder) / f"{module}.py").touch()
             manager.load_modules(path=folder, name="apprise.plugins")  # type: ignore[no-untyped-call]
@@ -184,6 +189,10 @@ def _apprise(url: str, storage: Path | None) -> tuple[Any, tuple[str, bool] | No
         async_mode=False,
     )
     ap = apprise.Apprise(asset=asset)
+    if _scheme(url) in OWN_SCHEMES:
+        from smallwins.delivery.desktop import register
+
+        register()
     if not ap.add(url):
         return None, unusable_reason(url)
     return ap, None
