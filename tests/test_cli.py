@@ -149,7 +149,9 @@ def test_run_once_without_urls_imports_no_apprise_or_calendar_library(
     assert "Found 1 past commit" in done.stdout  # the summary, printed in the terminal
     imported = {name.split(".")[0] for name in re.findall(r"\|\s+(\S+)$", done.stderr, re.M)}
     assert "smallwins_plugins" in imported
-    assert imported & {"apprise", "icalendar", "recurring_ical_events", "pygit2"} == set()
+    assert (
+        imported & {"apprise", "icalendar", "recurring_ical_events", "pygit2", "jeepney"} == set()
+    )
 
 
 def test_a_failing_source_shows_in_status(home: Path, tmp_path: Path) -> None:

@@ -98,12 +98,20 @@ def run(context: Context, once: bool, verbose: bool) -> None:
 
 def _explain_defaults(log: logging.Logger, context: Context) -> None:
     from smallwins.plugins.loader import offers
+    from smallwins.plugins.starter import desktop_url
 
     log.info(
         "no config at %s; using defaults (`smallwins init` writes one)", context.paths.config_file
     )
     for source in context.sources:
         log.info("%s; celebrations print here", source.says or source.detector.describe())
+    desktop = desktop_url()
+    log.info(
+        "for desktop notifications: %s",
+        f'`smallwins init` writes urls = ["{desktop}"] under [notify]'
+        if desktop
+        else "pip install 'smallwins[desktop]', then `smallwins init`",
+    )
     found = offers(context.plugins, context.cwd)
     if not any(o.here and not o.always for o in found):
         # What is there wherever smallwins starts (the journal) is not work found here.

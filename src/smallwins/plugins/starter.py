@@ -20,13 +20,18 @@ class Findings:
 
 
 def desktop_url() -> str | None:
-    """A desktop notifier URL that can load here, or None."""
-    import importlib.util
+    """A desktop notifier URL that can load here, or None.
 
-    if importlib.util.find_spec("dbus") is not None:
-        return "dbus://"
-    if importlib.util.find_spec("gi") is not None:
-        return "glib://"
+    desktop:// first: it installs from wheels, where dbus:// and glib:// need libraries built
+    against system headers. Found without importing any of them."""
+    import importlib.util
+    import sys
+
+    if sys.platform in ("darwin", "win32"):
+        return None  # no session D-Bus there; Apprise's macosx:// and windows:// serve them
+    for module, url in (("jeepney", "desktop://"), ("dbus", "dbus://"), ("gi", "glib://")):
+        if importlib.util.find_spec(module) is not None:
+            return url
     return None
 
 
@@ -54,13 +59,14 @@ def render(found: Findings) -> str:
         '# url = "sqlite:///~/Sync/smallwins/ledger.sqlite3"',
         "",
         "[notify]",
-        "# Apprise URLs, one per place to be told: the desktop (dbus://), your phone",
+        "# Apprise URLs, one per place to be told: the desktop (desktop://), your phone",
         "# (ntfy://your-topic), Telegram, email... see docs/notifications.md.",
         "# With none, celebrations print in the daemon's terminal.",
     ]
     if not found.desktop_url:
         parts.append(
-            "# Desktop notifications need: pip install 'smallwins[desktop]', then add \"dbus://\"."
+            "# Desktop notifications need: pip install 'smallwins[desktop]', then add "
+            '"desktop://".'
         )
     parts += [
         notify.rstrip(),
