@@ -102,6 +102,8 @@ class DesktopSession:
     tmpdir: Path
     has_notification_daemon: bool
     _logs: dict[str, Path] = field(default_factory=dict)
+    # dunst's pid, for tests that freeze it (SIGSTOP) to play a hung notification daemon.
+    daemon_pid: int | None = None
 
     def history(self) -> list[dict[str, Any]]:
         """Every notification dunst has received, oldest first.
@@ -229,6 +231,7 @@ def desktop_session(*, notification_daemon: bool = True) -> Iterator[DesktopSess
         if notification_daemon:
             (tmpdir / "dunstrc").write_text(DUNSTRC)
             dunst, _ = spawn("dunst", ["dunst", "-config", str(tmpdir / "dunstrc")], env)
+            session.daemon_pid = dunst.pid
             _wait_for_dunst(session, dunst)
         yield session
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -109,6 +110,24 @@ def test_no_notification_daemon_fails_fast(url: str) -> None:
         assert "no notification daemon on the session bus" in result["error"], result
     # The child's own start-up (Python + Apprise loading its plugins) is most of this.
     assert elapsed < 5.0, f"took {elapsed:.1f}s to report {result['error']!r}"
+
+
+def test_a_hung_notification_daemon_costs_no_more_than_the_send_timeout() -> None:
+    require_client("desktop")
+    with desktop_session() as session:
+        assert session.daemon_pid is not None
+        os.kill(session.daemon_pid, signal.SIGSTOP)
+        try:
+            result, elapsed = send_in_child(
+                session, "desktop://", "Small win", "nobody answers", timeout=2.0
+            )
+        finally:
+            os.kill(session.daemon_pid, signal.SIGCONT)
+
+    assert result == {"ok": False, "error": "no answer in 2 s"}, result
+    # The send is left on its daemon thread, which does not hold the child's exit: start-up,
+    # then the 2 s, and no 25 s wait for D-Bus to give up.
+    assert elapsed < 8.0, f"took {elapsed:.1f}s"
 
 
 def test_notify_test_on_desktop_reaches_dunst(tmp_path: Path) -> None:
