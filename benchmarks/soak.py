@@ -348,7 +348,6 @@ def soak_outage(root: Path, minutes: float, every: float) -> tuple[list[list[str
         refused_from = len(receiver.requests)
         phase_503 = False
         through_closed_port = 0
-        sizes: list[int] = []
         while (elapsed := time.monotonic() - outage_began) < minutes * 60:
             if not phase_503 and elapsed >= half:
                 through_closed_port = len(receiver.requests) - refused_from
@@ -379,7 +378,6 @@ def soak_outage(root: Path, minutes: float, every: float) -> tuple[list[list[str
         faults.append(f"{errors} tracebacks in the daemon's log")
     if drained == float("inf"):
         faults.append("the outbox did not empty once the receiver answered")
-    span = max(half / 60, 1 / 60)
     first_minute = [r for r in during if r.at - during[0].at < 60] if during else []
     last_minute = [r for r in during if during[-1].at - r.at < 60] if during else []
     rows = [
@@ -391,7 +389,7 @@ def soak_outage(root: Path, minutes: float, every: float) -> tuple[list[list[str
         ["commits during the outage / wins recorded", f"{made} / {accounts.wins - 1}"],
         [
             "attempts answered 503",
-            f"{len(during)} in {span:g} min; first minute "
+            f"{len(during)} in {minutes / 2:g} min; first minute "
             f"{len(first_minute)}, last minute {len(last_minute)}",
         ],
         ["largest attempt body", f"{max(sizes, default=0)} characters"],
