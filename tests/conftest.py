@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests import postgres
 from tests.receiver import Receiver
 
 # CI explores the same examples on every run: a new failing example found by chance shows up
@@ -15,6 +16,13 @@ from tests.receiver import Receiver
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres_server() -> Iterator[None]:
+    """Stops the PostgreSQL server the session started on first use (tests/postgres.py)."""
+    yield
+    postgres.stop()
 
 
 @pytest.fixture
