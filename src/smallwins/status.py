@@ -52,6 +52,9 @@ def report(paths: Paths) -> dict[str, Any]:
         ledger = open_ledger(url, readonly=True)
     except LedgerNotFound:
         return found
+    except SmallwinsError as exc:  # a server that refuses the URL's user or password
+        found["config_error"] = str(exc)
+        return found
     with ledger:
         add_ledger_state(ledger, found)
     return found

@@ -118,10 +118,17 @@ class Context:
         return ledger_url(self.paths, self.config)
 
     def open_ledger(self, *, readonly: bool = False) -> Ledger:
-        """The configured ledger; for reading, LedgerNotFound before anything was recorded."""
-        from smallwins.ledger import open_ledger
+        """The configured ledger; for reading, LedgerNotFound before anything was recorded.
+        A ledger that cannot be opened (a server that refuses the password) exits with its
+        code and one line."""
+        from smallwins.ledger import LedgerNotFound, open_ledger
 
-        return open_ledger(self.ledger_url, readonly=readonly)
+        try:
+            return open_ledger(self.ledger_url, readonly=readonly)
+        except LedgerNotFound:
+            raise
+        except SmallwinsError as exc:
+            fail(exc)
 
     def coach(self) -> Coach:
         """The coach as the daemon builds it: the config's goals, the plugins' rules and

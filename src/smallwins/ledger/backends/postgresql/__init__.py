@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from smallwins.errors import ConfigError
 from smallwins.ledger.backends.postgresql.address import Address
 
 if TYPE_CHECKING:
@@ -21,9 +22,17 @@ __all__ = ["location", "open_ledger"]
 
 
 def open_ledger(url: str, *, readonly: bool = False) -> Ledger:
-    from smallwins.ledger.backends.postgresql.store import PostgresLedger
-
-    return PostgresLedger(Address.parse(url), readonly=readonly)
+    address = Address.parse(url)
+    try:
+        from smallwins.ledger.backends.postgresql.store import PostgresLedger
+    except ImportError as exc:
+        if exc.name != "psycopg" and not (exc.name or "").startswith("psycopg."):
+            raise
+        raise ConfigError(
+            f"the ledger {address.location} is on PostgreSQL, and its driver is not installed:"
+            " pip install 'smallwins[postgresql]'"
+        ) from None
+    return PostgresLedger(address, readonly=readonly)
 
 
 def location(url: str) -> str:

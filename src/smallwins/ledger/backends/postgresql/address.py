@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from smallwins.errors import ConfigError
 
@@ -54,8 +54,9 @@ class Address:
         if ":" in host:  # an IPv6 address goes back in brackets
             host = f"[{host}]"
         netloc = (f"{user}@" if user else "") + host + (f":{port}" if port else "")
-        conninfo = urlunsplit(("postgresql", netloc, "/" + quote(database), urlencode(kept), ""))
-        shown = urlunsplit(("postgresql", netloc, "/" + quote(database), "", ""))
+        # Written out: urlunsplit drops the "//" of a URL with no host (a local socket).
+        shown = f"postgresql://{netloc}/{quote(database)}"
+        conninfo = f"{shown}?{urlencode(kept)}" if kept else shown
         return cls(conninfo, shown, password, password_file)
 
     def password(self) -> str | None:

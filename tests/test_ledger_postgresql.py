@@ -1,0 +1,200 @@
+"""What the PostgreSQL ledger promises beyond the contract: its URLs, its password, its
+migrations shared by daemons that start at once, and one clear line when it cannot open."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from smallwins.errors import ConfigError
+from smallwins.ledger import Ledger, LedgerNotFound, check_url, location, open_ledger, schemes
+from smallwins.redact import REDACTOR
+from tests import postgres
+from tests.cli_run import smallwins
+from tests.test_ledger import record, win
+
+
+@pytest.fixture
+def server() -> postgres.Server:
+    return postgres.server()
+
+
+@pytest.fixture
+def kept(server: postgres.Server) -> str:
+    """A fresh database that only ``keeper``, with its password, may open."""
+    return postgres.fresh_database(owner=postgres.KEEPER)
+
+
+def test_the_scheme_is_known_and_a_url_is_shown_without_its_password() -> None:
+    assert "postgresql" in schemes()
+    url = "postgresql+psycopg://me:s3cr%40t@db.home.arpa:6543/smallwins?sslmode=verify-full"
+    assert check_url(url) == url
+    assert location(url) == "postgresql://me@db.home.arpa:6543/smallwins"
+    assert location("postgresql://me@[::1]/wins?password=s3cret") == "postgresql://me@[::1]/wins"
+    assert location("postgresql:///wins") == "postgresql:///wins"
+    with pytest.raises(ValueError, match="names its database"):
+        location("postgresql://me@db.home.arpa")
+
+
+def test_the_url_forms_open_the_same_ledger(server: postgres.Server) -> None:
+    database = postgres.fresh_database()
+    with open_ledger(server.url(database)) as ledger:
+        record(ledger, [win("a")])
+    plus = server.url(database).replace("postgresql://", "postgresql+psycopg://")
+    with open_ledger(plus + "?sslmode=disable&connect_timeout=5", readonly=True) as reader:
+        assert [w.key for w in reader.wins()] == ["a"]
+        assert reader.location == server.url(database)
+
+
+def test_a_password_opens_it_and_never_shows(
+    server: postgres.Server, kept: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    password = postgres.KEEPER_PASSWORD
+    url = server.url(kept, postgres.KEEPER, password.replace(" ", "%20"))
+    with open_ledger(url) as ledger:
+        record(ledger, [win("a")])
+        assert password not in ledger.location and "%20" not in ledger.location
+        assert ledger.location == server.url(kept, postgres.KEEPER)
+    logger = logging.getLogger("smallwins.test")
+    logger.addFilter(REDACTOR)
+    try:
+        with caplog.at_level(logging.INFO, "smallwins.test"):
+            logger.info("opened with %s", password)
+    finally:
+        logger.removeFilter(REDACTOR)
+    assert password not in caplog.text
+    # From a file that holds the password alone, as a service manager mounts a secret.
+    secret = tmp_path / "ledger-password"
+    secret.write_text(password + "\n")
+    from_file = f"{server.url(kept, postgres.KEEPER)}?password_file={secret}"
+    assert location(from_file) == server.url(kept, postgres.KEEPER)
+    with open_ledger(from_file, readonly=True) as reader:
+        assert reader.count_wins() == 1
+
+
+def test_the_password_may_come_from_the_environment(
+    server: postgres.Server, kept: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigError, match="refused the connection"):
+        open_ledger(server.url(kept, postgres.KEEPER))
+    monkeypatch.setenv("PGPASSWORD", postgres.KEEPER_PASSWORD)
+    with open_ledger(server.url(kept, postgres.KEEPER)) as ledger:
+        assert ledger.count_wins() == 0
+
+
+def test_ledgers_opening_a_fresh_database_at_once_migrate_it_once(
+    server: postgres.Server,
+) -> None:
+    url = server.url(postgres.fresh_database())
+    with pytest.raises(LedgerNotFound):
+        open_ledger(url, readonly=True)
+    start = threading.Barrier(4)
+    opened: list[Ledger] = []
+    problems: list[BaseException] = []
+
+    def open_at_once() -> None:
+        try:
+            start.wait(10)
+            opened.append(open_ledger(url))
+        except BaseException as exc:  # reported below, in the test's thread
+            problems.append(exc)
+
+    threads = [threading.Thread(target=open_at_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not problems
+    assert len(opened) == 4
+    from smallwins.ledger.backends.postgresql.schema import MIGRATIONS
+
+    assert {ledger.schema_version for ledger in opened} == {len(MIGRATIONS)}
+    for number, ledger in enumerate(opened):
+        record(ledger, [win("same"), win(f"own{number}")])
+    assert opened[0].count_wins() == 5
+    for ledger in opened:
+        ledger.close()
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        versions = db.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+    assert versions == [(n,) for n in range(1, len(MIGRATIONS) + 1)]
+
+
+def _cli_with_ledger(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    (home / "config.toml").write_text(f'[ledger]\nurl = "{url}"\n')
+    env = {**os.environ, "SMALLWINS_HOME": str(home), "HOME": str(tmp_path)}
+    env.pop("PGPASSWORD", None)
+    env.pop("SMALLWINS_CONFIG", None)
+    return smallwins(*args, env=env)
+
+
+@pytest.mark.parametrize("command", [("wins",), ("status",), ("run", "--once")])
+def test_a_wrong_password_is_one_line_and_exit_78(
+    server: postgres.Server, kept: str, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    url = server.url(kept, postgres.KEEPER, "wrong-password")
+    done = _cli_with_ledger(tmp_path, url, *command)
+    assert done.returncode == 78, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "wrong-password" not in done.stderr + done.stdout
+    assert f'password authentication failed for user "{postgres.KEEPER}"' in done.stderr
+    assert server.url(kept, postgres.KEEPER) in done.stderr
+
+
+def test_a_missing_database_is_one_line_and_exit_78(
+    server: postgres.Server, tmp_path: Path
+) -> None:
+    done = _cli_with_ledger(tmp_path, server.url("no_such_ledger"), "wins")
+    assert done.returncode == 78, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"smallwins: the ledger {server.url('no_such_ledger')} refused the connection:"
+        ' database "no_such_ledger" does not exist. Check the user and database in'
+        " [ledger] url, and the password (PGPASSWORD, ~/.pgpass or ?password_file=)"
+    ]
+
+
+def test_a_server_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
+    with socket_port() as port:
+        done = _cli_with_ledger(tmp_path, f"postgresql://me@127.0.0.1:{port}/wins", "wins")
+    assert done.returncode == 1, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith(f"smallwins: the ledger postgresql://me@127.0.0.1:{port}/wins cannot")
+
+
+def test_without_the_driver_the_error_says_what_to_install() -> None:
+    code = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from smallwins.errors import ConfigError\n"
+        "from smallwins.ledger import open_ledger\n"
+        "try:\n"
+        "    open_ledger('postgresql://me@127.0.0.1:1/wins')\n"
+        "except ConfigError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "pip install 'smallwins[postgresql]'" in done.stdout
+
+
+class socket_port:
+    """A port on 127.0.0.1 that nothing listens on, while the block runs."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        return int(self._socket.getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        self._socket.close()
