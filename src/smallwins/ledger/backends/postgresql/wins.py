@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
+from datetime import time as dtime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 
 from smallwins.api.detector import RestDay
+from smallwins.api.win import Win, local_day
 from smallwins.ledger.backends.postgresql.connection import Connected, dt, ts
 from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps
 
@@ -158,6 +161,47 @@ class WinStore(Connected):
                     " ON CONFLICT DO NOTHING",
                     [(source, r.day, r.reason) for r in rest_days],
                 )
+
+    def amend(
+        self,
+        source: str,
+        *,
+        revised: Iterable[Win] = (),
+        withdrawn: Sequence[str] = (),
+        zone: ZoneInfo,
+        day_starts_at: dtime,
+    ) -> int:
+        rows = [
+            (
+                win.kind,
+                win.title,
+                win.occurred_at.isoformat(),
+                win.occurred_at.timestamp(),
+                local_day(win.occurred_at, zone, day_starts_at),
+                float(win.value),
+                win.unit,
+                dumps(list(win.tags)),
+                dumps(dict(win.details)),
+                source,
+                win.key,
+            )
+            for win in revised
+        ]
+        changed = 0
+        with self.transaction() as db:
+            for row in rows:
+                changed += db.execute(
+                    "UPDATE wins SET kind = %s, title = %s, occurred_at = %s, ts = %s, day = %s,"
+                    " value = %s, unit = %s, tags = %s, details = %s"
+                    " WHERE source = %s AND key = %s",
+                    row,
+                ).rowcount
+            if withdrawn:
+                changed += db.execute(
+                    "DELETE FROM wins WHERE source = %s AND key = ANY(%s)",
+                    (source, list(withdrawn)),
+                ).rowcount
+        return changed
 
     # -- each source's last scan ---------------------------------------------------------
 
