@@ -85,12 +85,13 @@ class MomentStore(SendStore):
     def last_digest_at(self) -> datetime | None:
         return dt(self._one("SELECT MAX(created_at) FROM moments WHERE category = 'digest'")[0])
 
-    def held_back(self, since: datetime | None) -> list[str]:
+    def held_back(self, since: datetime | None, *, except_goals: Sequence[str] = ()) -> list[str]:
         rows = self._rows(
-            "SELECT message FROM moments WHERE grp = 'deferred' AND created_at > %s ORDER BY id",
+            "SELECT message, goal FROM moments WHERE grp = 'deferred' AND created_at > %s"
+            " ORDER BY id",
             (since.timestamp() if since else 0,),
         )
-        return [row[0] for row in rows]
+        return [message for message, goal in rows if goal not in except_goals]
 
     def burst_started(self, group: str) -> datetime | None:
         row = self._one(
