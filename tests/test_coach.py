@@ -77,7 +77,7 @@ def test_a_live_win_is_celebrated_with_the_goals_progress(tmp_path: Path) -> Non
     sim = sim_for(tmp_path, [minutes_goal()], sources=MED)
     first = sim.win("med", local(day(0), 7), 12, title="Morning sit")
     (celebration,) = [m for m in first if m.kind == "celebration"]
-    assert celebration.title == "Small win in med"
+    assert celebration.title == "Small win in Med"  # the source's label
     assert "12 of 10 min today, target met" in celebration.message
     assert "Morning sit" in celebration.message
     assert sim.outbox_count(celebration) == 1

@@ -23,7 +23,7 @@ def test_a_good_config_passes(home: Path) -> None:
         'repos = ["~/src/*"]\n',
     )
     assert code == 0, out
-    assert "ok, 1 sources, 1 notification targets" in out
+    assert "ok, 2 sources, 1 notification targets" in out  # the config's and the journal
 
 
 def test_typo_in_a_top_level_table_names_file_line_and_key(home: Path) -> None:

@@ -230,7 +230,10 @@ def test_stats_before_any_scan_shows_each_goal_at_zero(home: Path) -> None:
 
 
 def test_stats_with_no_sources_says_what_to_do(home: Path) -> None:
-    (home / "config.toml").write_text('timezone = "UTC"\n')
+    # The journal is always there unless the config turns it off.
+    (home / "config.toml").write_text(
+        'timezone = "UTC"\n[sources.journal]\ndetector = "journal"\nenabled = false\n'
+    )
     assert smallwins("stats", "--json", env=env()).stdout.strip() == "[]"
     assert "No goals yet" in smallwins("stats", env=env()).stdout
 

@@ -43,13 +43,14 @@ def test_a_deleted_config_keeps_the_last_good_one_until_it_comes_back(
     receiver.wait_for(1)
     config = home / "config.toml"
     config.unlink()
-    daemon.wait_for_log("is missing; keeping the last good config (1 sources)")
+    # Its source and the journal, which is always there.
+    daemon.wait_for_log("is missing; keeping the last good config (2 sources)")
     assert f"{config} is missing" in daemon.stderr
     repo.commit("Made while the config was away")
     assert "Made while the config was away" in receiver.wait_for(2)[1]["message"]
     assert "config reloaded" not in daemon.stderr
     config.write_text(config_text(repo, receiver))
-    daemon.wait_for_log("the config file changed: config reloaded, 1 sources")
+    daemon.wait_for_log("the config file changed: config reloaded, 2 sources")
     repo.commit("Made after it came back")
     assert "Made after it came back" in receiver.wait_for(3)[2]["message"]
     assert daemon.stop() == 0

@@ -18,7 +18,7 @@ from smallwins.coach.celebration import ScanInfo
 from smallwins.coach.coach import Coach
 from smallwins.coach.pipeline import Pipeline
 from smallwins.ledger import MEMORY_URL, Ledger, StoredWin, open_ledger
-from smallwins.plugins.source import Source
+from smallwins.plugins.source import Source, default_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,8 @@ class Told:
 def _scan_info(win: StoredWin, sources: dict[str, Source]) -> ScanInfo:
     name = win.source
     source = sources.get(name)
-    called = source.label if source else name
+    # A source no longer configured is named as the daemon named it by default.
+    called = source.label if source else default_label(name)
     place = str(win.details.get("place") or called) if isinstance(win.details, dict) else ""
     return ScanInfo(
         name=name,
