@@ -12,6 +12,8 @@ import pytest
 from smallwins.api.win import local_day
 from tests.browser import CHROMIUM, MISSING, Browser, Visit
 from tests.cli_run import smallwins
+from tests.conftest import Repo
+from tests.daemon_proc import DaemonProcess
 from tests.test_stats import env, recent_history, record, session, setup_history, stats_json
 
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason=MISSING)
@@ -201,3 +203,33 @@ def test_titles_are_shown_as_text(home: Path, tmp_path: Path) -> None:
 
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; \\u001b[31mred" in html
+
+
+def test_the_daemon_keeps_the_page_it_is_asked_for(home: Path, repo: Repo, tmp_path: Path) -> None:
+    repo.commit("Work the page shows")
+    page = tmp_path / "pages" / "smallwins.html"
+    (home / "config.toml").write_text(
+        f'report = "{page}"\n[sources.code]\ndetector = "git"\nrepos = ["{repo.path}"]\n'
+    )
+    daemon = DaemonProcess(home, repo.path)
+    try:
+        daemon.wait_for_log(f"report page written: {page}")
+        text = page.read_text()
+        assert "default-src 'none'" in text and "</html>" in text  # whole, and offline
+        assert page.stat().st_mode & 0o777 == 0o600
+        assert not [p for p in page.parent.iterdir() if p != page]  # no half-written file left
+        assert daemon.stop() == 0
+    finally:
+        daemon.close()
+
+
+def test_the_page_is_rewritten_just_after_each_day_ends() -> None:
+    from smallwins.coach.schedule import Schedule
+    from smallwins.daemon.pages import SETTLE, next_write
+
+    berlin = ZoneInfo("Europe/Berlin")
+    schedule = Schedule(berlin, time(4), None, "daily", time(20, 30))
+    evening = datetime(2026, 11, 30, 22, tzinfo=berlin)
+    small_hours = datetime(2026, 12, 1, 3, 30, tzinfo=berlin)  # still the 30th's day
+    for now in (evening, small_hours):
+        assert next_write(schedule, now) == datetime(2026, 12, 1, 4, tzinfo=berlin) + SETTLE

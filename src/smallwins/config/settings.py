@@ -211,6 +211,8 @@ class Settings(BaseSettings):
     digest: Literal["off", "daily", "weekly", "both"] = "daily"
     digest_at: time = time(20, 30)
     templates: dict[str, Annotated[tuple[TemplateVariant, ...], Field(min_length=1)]] = {}
+    # The report page the daemon keeps current ("~/smallwins.html"); none when empty.
+    report: Path | None = None
 
     @field_validator("timezone")
     @classmethod

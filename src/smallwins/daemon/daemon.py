@@ -18,6 +18,7 @@ from smallwins.coach.celebration import burst_words
 from smallwins.coach.coach import Coach, build_coach
 from smallwins.coach.pipeline import Pipeline
 from smallwins.config import Config
+from smallwins.daemon.pages import keep_report
 from smallwins.daemon.scanning import Scanner
 from smallwins.daemon.systemd import sd_notify, watchdog_interval
 from smallwins.daemon.threads import in_thread, now_utc, report_failure
@@ -282,11 +283,8 @@ class Daemon:
             len(self.sources),
             len(self.notifier.targets),
         )
-        background = [
-            loop.create_task(self._deliver_loop()),
-            loop.create_task(self.watching.reconcile_loop()),
-            loop.create_task(self._clock_loop()),
-        ]
+        loops = (self._deliver_loop(), self.watching.reconcile_loop(), self._clock_loop())
+        background = [loop.create_task(c) for c in (*loops, keep_report(self))]
         interval = watchdog_interval()
         if interval:
             background.append(loop.create_task(watchdog(self, interval)))
