@@ -6,7 +6,6 @@ import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -26,14 +25,6 @@ _REFUSED = re.compile(
 
 class LedgerUnreachable(SmallwinsError):
     """The ledger's server did not answer: it may be down, or the host or port is wrong."""
-
-
-def ts(moment: datetime | None) -> float | None:
-    return moment.timestamp() if moment is not None else None
-
-
-def dt(stamp: float | None) -> datetime | None:
-    return datetime.fromtimestamp(stamp, UTC) if stamp is not None else None
 
 
 def _reason(exc: BaseException) -> str:

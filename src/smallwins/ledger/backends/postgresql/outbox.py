@@ -11,9 +11,9 @@ from typing import Any
 import psycopg
 
 from smallwins.api.moment import Moment
-from smallwins.ledger.backends.postgresql.connection import dt
 from smallwins.ledger.backends.postgresql.sends import SendStore
 from smallwins.ledger.records import PendingDelivery, SetbackMark, TargetState, dumps
+from smallwins.ledger.rows import dt
 
 MOMENT_COLUMNS = (
     "m.id, m.dedupe_key, m.kind, m.category, m.source, m.goal, m.grp, m.title, m.message,"

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from smallwins.api.detector import RestDay
-from smallwins.api.win import Win, local_day
-from smallwins.ledger.backends.postgresql.connection import Connected, dt, ts
+from smallwins.api.win import Win
+from smallwins.ledger.backends.postgresql.connection import Connected
 from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps
+from smallwins.ledger.rows import SOURCE_COLUMNS, revised_fields, source_state, ts
 
 WIN_COLUMNS = "id, source, detector, key, kind, title, occurred_at, day, value, unit, tags, details"
 
@@ -171,22 +172,10 @@ class WinStore(Connected):
         zone: ZoneInfo,
         day_starts_at: dtime,
     ) -> int:
-        rows = [
-            (
-                win.kind,
-                win.title,
-                win.occurred_at.isoformat(),
-                win.occurred_at.timestamp(),
-                local_day(win.occurred_at, zone, day_starts_at),
-                float(win.value),
-                win.unit,
-                dumps(list(win.tags)),
-                dumps(dict(win.details)),
-                source,
-                win.key,
-            )
-            for win in revised
-        ]
+        rows = []
+        for win in revised:
+            fields = revised_fields(win, zone, day_starts_at)
+            rows.append((*fields[:4], fields[4], *fields[5:], source, win.key))
         changed = 0
         with self.transaction() as db:
             for row in rows:
@@ -251,21 +240,5 @@ class WinStore(Connected):
     def _states(
         self, where: str, params: tuple[Any, ...], counts: dict[str, int]
     ) -> list[SourceState]:
-        return [
-            SourceState(
-                name=row[0],
-                detector=row[1],
-                last_scan_at=dt(row[2]),
-                last_ok_at=dt(row[3]),
-                last_error=row[4],
-                failures=row[5],
-                paused_until=dt(row[6]),
-                problems=json.loads(row[7]),
-                wins=counts.get(row[0], 0),
-            )
-            for row in self._rows(
-                "SELECT name, detector, last_scan_at, last_ok_at, last_error, failures,"
-                f" paused_until, problems FROM sources {where} ORDER BY name",
-                params,
-            )
-        ]
+        rows = self._rows(f"SELECT {SOURCE_COLUMNS} FROM sources {where} ORDER BY name", params)
+        return [source_state(row, counts) for row in rows]

@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from smallwins.api.moment import Moment
-from smallwins.ledger.backends.sqlite.connection import dt, marks
+from smallwins.ledger.backends.sqlite.connection import marks
 from smallwins.ledger.backends.sqlite.sends import SendStore
 from smallwins.ledger.records import PendingDelivery, SetbackMark, TargetState, dumps
+from smallwins.ledger.rows import dt
 
 MOMENT_COLUMNS = (
     "m.id, m.dedupe_key, m.kind, m.category, m.source, m.goal, m.grp, m.title, m.message,"
