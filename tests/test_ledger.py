@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -12,11 +12,15 @@ import pytest
 
 from smallwins import RestDay, Win
 from smallwins.api.moment import Moment
+from smallwins.api.win import local_day
 from smallwins.ledger import Ledger, LedgerNotFound, LedgerView, open_ledger
+from smallwins.ledger.records import dumps, encoder
 from tests.ledgers import IMPLEMENTATIONS
 
 ZONE = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+OFFSET = timezone(timedelta(hours=-7, minutes=-30))
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))
@@ -107,6 +111,38 @@ def test_a_batch_filled_as_the_scan_runs_records_as_its_wins_would(ledger: Ledge
     (stored,) = ledger.record("code", "git", again, None, zone=ZONE, day_starts_at=time(4))
     assert (stored.key, stored.day) == ("c", date(2026, 11, 19))
     assert ledger.count_wins() == 3
+
+
+@pytest.mark.parametrize(
+    ("zone", "start", "span", "step"),
+    [
+        ("Europe/Berlin", datetime(2026, 1, 1, tzinfo=UTC), timedelta(days=366), 97),
+        ("Australia/Lord_Howe", datetime(2026, 1, 1, tzinfo=UTC), timedelta(days=366), 97),
+        ("Asia/Kathmandu", datetime(1985, 12, 31, tzinfo=UTC), timedelta(days=2), 7),
+        ("Pacific/Apia", datetime(2011, 12, 28, tzinfo=UTC), timedelta(days=4), 7),
+        # Paris mean time for Algiers from 23:47:48 UTC, 15 March 1891 (its clocks went back
+        # from 00:00 to 23:57:09): an offset change off the quarter hour, next to midnight.
+        ("Africa/Algiers", datetime(1891, 3, 15, 22, tzinfo=UTC), timedelta(hours=4), 1),
+    ],
+)
+def test_a_batch_dates_each_win_by_the_local_day_through_offset_changes(
+    ledger: Ledger, zone: str, start: datetime, span: timedelta, step: int
+) -> None:
+    where = ZoneInfo(zone)
+    times = [start + timedelta(minutes=n, seconds=n % 60) for n in range(0, span // MINUTE, step)]
+    # Given in three ways: UTC, the zone itself and a fixed offset (what fromisoformat gives).
+    given = [
+        at if n % 3 == 0 else at.astimezone(where) if n % 3 == 1 else at.astimezone(OFFSET)
+        for n, at in enumerate(times)
+    ]
+    for day_start in (time(0), time(4), time(23, 30)):
+        source = f"s{day_start.hour}"
+        batch = ledger.batch(source, "git", zone=where, day_starts_at=day_start)
+        for n, at in enumerate(given):
+            batch.add(win(str(n), at))
+        stored = ledger.record(source, "git", batch, None, zone=where, day_starts_at=day_start)
+        assert [w.day for w in stored] == [local_day(at, where, day_start) for at in given]
+        assert [w.day for w in ledger.wins(sources=[source])] == [w.day for w in stored]
 
 
 def test_wins_by_time_source_days_and_limit(ledger: Ledger) -> None:
@@ -421,3 +457,33 @@ def test_concurrent_readers_never_see_half_a_scan(url: str) -> None:
     assert not problems
     assert seen and all((count - 1) % size == 0 for count in seen)
     assert max(seen) <= 1 + batches * size
+
+
+# -- what both keep alike -----------------------------------------------------------------
+
+
+def test_the_encoder_made_once_writes_what_dumps_writes_and_survives_a_failure() -> None:
+    encode = encoder()
+    values = [
+        {"place": "~/src/é", "n": 3, "x": 2.5, "inf": float("inf"), "none": None, 1: "key"},
+        ["a", ("b", "c"), {date(2026, 11, 20)}, datetime(2026, 11, 20, 12, tzinfo=UTC)],
+        'quotes " and \\ and \n',
+        7,
+    ]
+    assert [encode(v) for v in values] == [dumps(v) for v in values]
+    looped: list[object] = []
+    looped.append(looped)
+    for _ in range(2):
+        with pytest.raises(ValueError, match="Circular reference"):
+            encode({"loop": looped})
+    # A value that failed part way is not taken for a loop when it comes again, mended.
+    details: dict[str, object] = {"n": 1, "bad": Unprintable()}
+    with pytest.raises(RuntimeError):
+        encode(details)
+    del details["bad"]
+    assert encode(details) == '{"n":1}'
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no words for this")

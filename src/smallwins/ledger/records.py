@@ -133,8 +133,28 @@ def _json_default(value: Any) -> Any:
 
 
 def encoder() -> Callable[[Any], str]:
-    """``dumps`` for many values: one encoder made once (json.dumps makes one per call)."""
-    return json.JSONEncoder(default=_json_default, ensure_ascii=False, separators=(",", ":")).encode
+    """``dumps`` for many values, made once: a first scan encodes 100,000 wins' details, and
+    json.dumps builds its C encoder anew for each value (a third of the time it takes)."""
+    make = getattr(json.encoder, "c_make_encoder", None)  # None where the C part is missing
+    if make is None:
+        return json.JSONEncoder(
+            default=_json_default, ensure_ascii=False, separators=(",", ":")
+        ).encode
+    # What JSONEncoder.encode does for these options, with the encoder built here once.
+    markers: dict[int, Any] = {}
+    encode = make(
+        markers, _json_default, json.encoder.encode_basestring, None, ":", ",", False, False, True
+    )
+
+    def dumps_one(value: Any) -> str:
+        try:
+            return "".join(encode(value, 0))
+        except BaseException:
+            # A value that failed part way leaves its containers marked as being encoded.
+            markers.clear()
+            raise
+
+    return dumps_one
 
 
 def dumps(value: Any) -> str:

@@ -43,4 +43,7 @@ class PostgresBatch(SqliteBatch):
             columns = [list(column) for column in zip(*rows, strict=True)]
             for number, key in db.execute(_INSERT, (recorded_at, *columns)).fetchall():
                 ids[key] = number
-        return [StoredWin(ids[draft[2]], *draft) for draft in self._drafts if draft[2] in ids]
+        stored = [win for win in self._stored if win.key in ids]
+        for win in stored:
+            win.id = ids[win.key]
+        return stored

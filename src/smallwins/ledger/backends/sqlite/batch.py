@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -16,8 +17,8 @@ from smallwins.ledger.records import StoredWin, encoder
 
 CHUNK = 500  # SQLite's limit on ``?`` in one statement is far above; this keeps statements small
 
-# What a StoredWin holds beyond its id, in its order, worked out once in ``add``.
-_Draft = tuple[str, str, str, str, str, datetime, date, float, str, tuple[str, ...], dict[str, Any]]
+_QUARTER = 900  # seconds: a span of time whose zone offset is looked up once
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class SqliteBatch:
@@ -35,9 +36,13 @@ class SqliteBatch:
         self.day_starts_at = day_starts_at
         self._wins: dict[str, Win] = {}
         self._rows: list[tuple[Any, ...]] = []
-        self._drafts: list[_Draft] = []
+        # Made with the rows; their ids are filled in once the insert has given them.
+        self._stored: list[StoredWin] = []
         self._encode = encoder()
         self._tags_json: dict[tuple[str, ...], str] = {}  # most wins of a source share their tags
+        self._shift = day_starts_at.hour * 3600 + day_starts_at.minute * 60
+        self._offsets: dict[int, int | None] = {}  # quarter hour since the epoch: zone's offset
+        self._days: dict[int, tuple[date, str]] = {}  # day since the epoch: the day, its text
 
     def fits(self, source: str, detector: str, zone: ZoneInfo, day_starts_at: dtime) -> bool:
         return (self.source, self.detector, self.zone, self.day_starts_at) == (
@@ -59,7 +64,8 @@ class SqliteBatch:
             return
         self._wins[key] = win
         at = win.occurred_at
-        day = local_day(at, self.zone, self.day_starts_at)
+        ts = at.timestamp()
+        day, day_text = self._day(at, ts)
         tags = tuple(win.tags)
         tags_text = self._tags_json.get(tags)
         if tags_text is None:
@@ -76,28 +82,64 @@ class SqliteBatch:
                 kind,
                 title,
                 at.isoformat(),
-                at.timestamp(),
-                day.isoformat(),
+                ts,
+                day_text,
                 value,
                 unit,
                 tags_text,
                 self._encode(details),
             )
         )
-        self._drafts.append(
-            (source, detector, key, kind, title, at, day, value, unit, tags, details)
+        self._stored.append(
+            StoredWin(0, source, detector, key, kind, title, at, day, value, unit, tags, details)
         )
+
+    def _day(self, at: datetime, ts: float) -> tuple[date, str]:
+        """The local day of ``at`` (what ``local_day`` gives) and its ISO text.
+
+        A long history's wins fall on a few thousand days and in a zone whose offset changes
+        twice a year at most, so both are looked up, not worked out for each win."""
+        seconds = math.floor(ts)
+        quarter = seconds // _QUARTER
+        offsets = self._offsets
+        if quarter in offsets:
+            offset = offsets[quarter]
+        else:
+            offset = offsets[quarter] = self._steady_offset(quarter)
+        if offset is None:
+            day = local_day(at, self.zone, self.day_starts_at)
+            return day, day.isoformat()
+        number = (seconds + offset - self._shift) // 86400
+        found = self._days.get(number)
+        if found is None:
+            day = date.fromordinal(_EPOCH_ORDINAL + number)
+            found = self._days[number] = (day, day.isoformat())
+        return found
+
+    def _steady_offset(self, quarter: int) -> int | None:
+        """The zone's offset in seconds through a quarter hour; None where it changes in it
+        (its wins are then dated one by one). No zone changes its offset and back within a
+        quarter hour, so the same offset at both ends holds throughout."""
+        start = quarter * _QUARTER
+        try:
+            first = datetime.fromtimestamp(start, self.zone).utcoffset()
+            last = datetime.fromtimestamp(start + _QUARTER - 1, self.zone).utcoffset()
+        except (OverflowError, OSError, ValueError):  # beyond what datetime can hold
+            return None
+        if first is None or first != last:
+            return None
+        return int(first.total_seconds())
 
     def insert(self, db: sqlite3.Connection) -> list[StoredWin]:
         """Insert the wins whose key the source has not recorded; returns them as stored."""
-        rows, drafts = self._rows, self._drafts
+        rows, stored = self._rows, self._stored
         # A source's first wins need no look-up: it has none recorded.
         if db.execute("SELECT 1 FROM wins WHERE source = ? LIMIT 1", (self.source,)).fetchone():
             existing = self._recorded(db)
             if existing:
                 kept = [i for i, row in enumerate(rows) if row[1] not in existing]
                 rows = [rows[i] for i in kept]
-                drafts = [drafts[i] for i in kept]
+                stored = [stored[i] for i in kept]
         if not rows:
             return []
         first_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM wins").fetchone()[0] + 1
@@ -108,7 +150,9 @@ class SqliteBatch:
             f" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, {time.time()!r})",
             rows,
         )
-        return [StoredWin(number, *draft) for number, draft in enumerate(drafts, start=first_id)]
+        for number, win in enumerate(stored, start=first_id):
+            win.id = number
+        return stored
 
     def _recorded(self, db: sqlite3.Connection) -> set[str]:
         existing: set[str] = set()
