@@ -110,7 +110,7 @@ def test_a_count_goal_of_one_a_day_keeps_the_plain_celebration(tmp_path: Path) -
 
 
 def test_a_first_scan_makes_one_summary_and_no_milestones(tmp_path: Path) -> None:
-    sim = sim_for(tmp_path, [day_goal()])
+    sim = sim_for(tmp_path, [day_goal(celebrate="every")])
     now = local(day(60), 9)
     past = [
         Win(key=f"old{n}", title=f"old {n}", occurred_at=local(day(n), 12))
@@ -597,6 +597,9 @@ def test_digests_read_well() -> None:
         "strength": "Code: 91% strong ▁▂▃▄▅▆▇.",
         "note": "",
         "day": "Sunday",
+        "news": "",
+        "headline": "+6% on your usual week",
+        "fact": "Code: 53 commits against your usual 50 commits. 1% a week is 1.7x a year.",
     }
     for kind in ("digest", "weekly_digest"):
         for variant in templates.variants(kind):
@@ -974,6 +977,12 @@ VALUES = {
     "titles": "\u201cAdd vdir\u201d; \u201cFix the parser\u201d; \u201cDocs\u201d and 7 more",
     "since": " since 2019",
     "run": "; best run 41 days",
+    "usual": "31 min",
+    "times": "5.1",
+    "ago": "11 months",
+    "news": "meditation: the target met for the first time.",
+    "headline": "Wednesday led the week",
+    "fact": "meditation: 158 min on Wednesday, the week's best day.",
     "per": "a day",
     "met": 6,
     "active": 7,

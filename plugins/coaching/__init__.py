@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 from smallwins import Rule, hookimpl
 
+from .digests import Digests, week_gain
 from .rules import (
     Comebacks,
-    Digests,
     LevelUps,
+    LongSessions,
     MarginalGains,
     PersonalBests,
     Setbacks,
@@ -21,7 +22,6 @@ from .rules import (
     Totals,
     streak_marks,
     total_marks,
-    week_gain,
 )
 from .words import SCAN_WORDS, TEMPLATES
 
@@ -35,6 +35,7 @@ def register_rules(register: Callable[[Rule], None]) -> None:
         Totals(),
         PersonalBests(),
         Comebacks(),
+        LongSessions(),
         MarginalGains(),
         LevelUps(),
         Setbacks(),

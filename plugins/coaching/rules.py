@@ -10,7 +10,6 @@ from typing import Any
 
 from smallwins import (
     DayEvent,
-    DigestEvent,
     Goal,
     Progress,
     Rule,
@@ -26,6 +25,9 @@ STREAK_MARKS = (3, 7, 14, 30, 50, 100, 200, 365)
 LIMIT_MARKS = (1, *STREAK_MARKS)
 TOTAL_MARKS = (1, 10, 25, 50, 100, 250, 500, 1000)
 BEST_AFTER_DAYS = 14
+# A session far from the usual is told when none was as large for this many days.
+LONG_AFTER_DAYS = 30
+FAR_FROM_USUAL = 2.0
 GAIN_THRESHOLD = 0.01
 # A gain is real when the week beats the usual one by WEEK_NOISE standard deviations of the
 # weeks before, or the last GAIN_WEEKS weeks beat the GAIN_WEEKS before by GAIN_NOISE standard
@@ -34,7 +36,6 @@ GAIN_WEEKS = 4
 GAIN_NOISE = 1.5
 WEEK_NOISE = 3
 GAIN_COOLDOWN_DAYS = 28
-SPARKS = "▁▂▃▄▅▆▇█"
 
 
 def streak_marks(before: int, after: int, marks_from: tuple[int, ...] = STREAK_MARKS) -> list[int]:
@@ -76,13 +77,6 @@ def next_step(goal: Goal) -> str:
 def article(noun: str) -> str:
     """ "a commit", "an event"."""
     return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
-
-
-def sparkline(values: tuple[float, ...]) -> str:
-    top = max(values, default=0)
-    if top <= 0:
-        return SPARKS[0] * len(values)
-    return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1)))] for v in values)
 
 
 def _weekday(progress: Progress) -> str:
@@ -217,6 +211,52 @@ class PersonalBests(Rule):
             )
 
 
+def ago(days: int) -> str:
+    """A stretch of days in words: "45 days", "11 months", "1 year"."""
+    if days < 60:
+        return counted(days, "day", "days")
+    if days < 365:
+        return counted(min(11, round(days / 30.44)), "month", "months")
+    return counted(days // 365, "year", "years")
+
+
+class LongSessions(Rule):
+    """A win far from the usual: twice the goal's usual largest win a day or more, with none
+    as large for 30 days. A best of all time of a ``minutes`` or ``value`` goal is a personal
+    best instead. Once a week at most."""
+
+    name = "long_sessions"
+
+    def on_win(self, event: WinEvent) -> Iterator[Tell]:
+        goal, usual, last = event.goal, event.usual_value, event.last_as_large
+        if not usual or event.value < FAR_FROM_USUAL * usual:
+            return
+        if goal.metric != "count" and (last is None or event.value > event.before.best_single):
+            return  # a new best: PersonalBests says it
+        days = (event.day - last).days if last else event.before.history_days
+        if days < LONG_AFTER_DAYS:
+            return
+        yield Tell(
+            "long_session",
+            f"long:{goal.name}:{event.day}",
+            {
+                **base_values(event.after),
+                "value": _of(goal, event.value, event.unit),
+                "usual": _of(goal, usual, event.unit),
+                "times": number(round(event.value / usual, 1)),
+                "ago": ago(days),
+            },
+            cooldown_days=7,
+        )
+
+
+def _of(goal: Goal, value: float, unit: str) -> str:
+    """A win's value in its own unit ("158 min"), even when its goal counts wins."""
+    if goal.metric == "count":
+        return f"{number(value)} {unit}".strip()
+    return amount(goal, value)
+
+
 class Comebacks(Rule):
     """The first win after two or more days without one is its own moment."""
 
@@ -328,59 +368,3 @@ class Setbacks(Rule):
             yield Tell("never_miss_twice", f"nmt:{goal.name}:{close.day}", values, "setback")
         elif close.broke:
             yield Tell("setback", f"setback:{goal.name}:{close.day}", values, "setback")
-
-
-def week_gain(goals: tuple[Progress, ...]) -> str:
-    """The week's best gain on a usual week, and the compounding it stands for, or ""."""
-    gains = [(p.week_value / p.baseline - 1, p) for p in goals if p.baseline and p.week_value > 0]
-    gain, best = max(gains, default=(0.0, None), key=lambda pair: pair[0])
-    if best is None or gain < GAIN_THRESHOLD:
-        return ""
-    percent = round(gain * 100)
-    return f"{best.goal.called}: +{percent}% on your usual week; 1% a week is 1.7x a year."
-
-
-class Digests(Rule):
-    """The evening digest: wins first, then at most one note, then one question."""
-
-    name = "digests"
-
-    def on_digest(self, event: DigestEvent) -> Iterator[Tell]:
-        counts: dict[tuple[str, str, str], int] = {}
-        for source, kind, _title, _value in event.wins:
-            words = event.sources.get(source)
-            one, many = (words.noun, words.plural) if words else (kind, f"{kind}s")
-            called = words.label if words and words.label else source
-            counts[(called, one, many)] = counts.get((called, one, many), 0) + 1
-        parts = [
-            f"{counted(n, one, many)} in {source}" for (source, one, many), n in counts.items()
-        ]
-        best = max(event.goals, key=lambda p: p.streak, default=None)
-        streak = ""
-        if best is not None and best.streak >= 2:
-            unit = "days" if best.goal.per == "day" else "weeks"
-            streak = f"{best.goal.called}: a streak of {counted(best.streak, unit[:-1], unit)}."
-        strength = ""
-        if best is not None and best.history_days >= 7:
-            percent = round(best.strength * 100)
-            strength = f"{best.goal.called}: {percent}% strong {sparkline(best.last_seven)}."
-        started = any(p.total_count for p in event.goals)
-        if not event.wins and not event.notes and not (event.weekly and started):
-            return  # a day without wins needs no evening report, nor a week before any win
-        if event.weekly:
-            strength = f"{week_gain(event.goals)} {strength}".strip()
-        kind = "weekly_digest" if event.weekly else "digest"
-        yield Tell(
-            kind,
-            f"{kind}:{event.day}",
-            {
-                "count": len(event.wins),
-                "wins_count": f"{len(event.wins)} win{'' if len(event.wins) == 1 else 's'}",
-                "wins": ", ".join(parts[:3]) or "a rest from the ledger",
-                "streak": streak,
-                "strength": strength,
-                "note": event.notes[-1] if event.notes else "",
-                "day": event.day.strftime("%A"),
-            },
-            "digest",
-        )

@@ -39,6 +39,25 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("Personal best in {goal}", "{value} beats your {previous}. {label}."),
         ("{label} in {goal}", "{value}, past your old mark of {previous}."),
     ],
+    "long_session": [
+        (
+            "{value}: longest in {ago}",
+            "Your usual {noun} in {goal} is {usual}; none was this long in {ago}.",
+        ),
+        ("Longest {noun} in {ago}", "{value} in {goal}, {times}x your usual {usual}."),
+        (
+            "A long one: {value}",
+            "{value} in {goal}: your longest {noun} in {ago}. Your usual is {usual}.",
+        ),
+        (
+            "Far past your usual",
+            "{value} in {goal} against a usual {usual}: the longest in {ago}.",
+        ),
+        (
+            "{value}, well past usual",
+            "Nothing this long in {goal} for {ago}; your usual is {usual}.",
+        ),
+    ],
     "comeback": [
         ("Welcome back", "First {noun} in {gap_days}. That one is the hardest, and it is done."),
         ("Back at it", "{gap_days} away, and back. Starting again is a win of its own."),
@@ -102,21 +121,21 @@ TEMPLATES: dict[str, list[tuple[str, str]]] = {
         ("Back on track today", "{goal}: {strength}% strong. {Step} keeps it that way."),
     ],
     "digest": [
-        ("Today: {wins_count}", "{wins}. {streak} {note} What moved forward today?"),
-        ("{day}: {wins_count}", "{wins}. {strength} {note} What went well today?"),
-        ("Your day: {wins_count}", "{wins}. {streak} {note} What is one thing you learned?"),
-        ("{wins_count} today", "{wins}. {strength} {note} What made today count?"),
-        ("Evening note: {wins_count}", "{wins}. {streak} {note} What would make tomorrow easy?"),
+        ("Today: {wins_count}", "{wins}. {news} {streak} {note} What moved forward today?"),
+        ("{day}: {wins_count}", "{wins}. {news} {strength} {note} What went well today?"),
+        ("Your day: {wins_count}", "{wins}. {news} {streak} {note} What is one thing you learned?"),
+        ("{wins_count} today", "{wins}. {news} {strength} {note} What made today count?"),
+        (
+            "Evening note: {wins_count}",
+            "{wins}. {news} {streak} {note} What would make tomorrow easy?",
+        ),
     ],
     "weekly_digest": [
-        (
-            "This week: {wins_count}",
-            "{wins}. {streak} {strength} {note} What moved the week forward?",
-        ),
-        ("Week in review", "{wins}. {strength} {streak} {note} What do you want more of?"),
-        ("Your week: {wins_count}", "{wins}. {streak} {strength} {note} Which win mattered most?"),
-        ("Sunday look back", "{wins}. {strength} {streak} {note} What is one step for Monday?"),
-        ("The week behind you", "{wins}. {streak} {strength} {note} What made this week yours?"),
+        ("Your week: {headline}", "{fact} {note} What moved the week forward?"),
+        ("This week: {headline}", "{fact} {note} What do you want more of?"),
+        ("The week: {headline}", "{fact} {note} Which win mattered most?"),
+        ("Sunday look back", "{fact} {note} What is one step for Monday?"),
+        ("The week behind you", "{fact} {note} What made this week yours?"),
     ],
 }
 

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from smallwins_plugins.coaching import SCAN_WORDS, TEMPLATES
-from smallwins_plugins.coaching.rules import Digests, amount, base_values
+from smallwins_plugins.coaching.digests import Digests
+from smallwins_plugins.coaching.rules import amount, base_values
 from smallwins_plugins.coaching.words import counted
 from smallwins_plugins.meditation.detector import MeditationDetector
 
@@ -103,6 +104,12 @@ def rule_values(kind: str, goal: Goal, n: int) -> dict[str, Any]:
             "previous": amount(goal, n),
         },
         "comeback": {"gap": n, "gap_days": counted(n, "day", "days")},
+        "long_session": {
+            "value": amount(goal, 5 * n + 150),
+            "usual": amount(goal, n + 30),
+            "times": "5.1",
+            "ago": counted(n + 1, "year", "years"),
+        },
         "marginal_gain": {
             "percent": max(1, n),
             "value": amount(goal, n + 1),
@@ -212,7 +219,7 @@ def test_a_digest_never_asks_for_what_today_already_holds() -> None:
     step already taken."""
     monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
     goals = {name: {"sources": [name], "grace_days": 0} for name in ("a", "b")}
-    with Harness(now=monday, config={"goals": goals}) as h:
+    with Harness(now=monday, config={"goals": goals, "digest": "daily"}) as h:
         for d, names in enumerate(["ab", "ab", "ab", "b", "a"]):  # a quiet Thursday, b Friday
             h.advance(monday + timedelta(days=d))
             h.record(names[0], [Win(f"k{d}", f"c{d}", h.now, kind="commit")])

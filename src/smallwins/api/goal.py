@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Metric = Literal["count", "minutes", "value"]
 Per = Literal["day", "week"]
 Direction = Literal["at_least", "at_most"]
+# Which wins are celebrated one by one: every one, only news, or every one while the habit is new.
+Celebrate = Literal["every", "news", "auto"]
 
 
 def _percent(text: Any) -> Any:
@@ -40,6 +42,8 @@ class GoalSettings(BaseModel):
     setbacks: bool = True
     direction: Direction = "at_least"
     since: date | None = None
+    # None: the top-level ``celebrate``.
+    celebrate: Celebrate | None = None
 
     @field_validator("sources", "kinds", "tags", mode="before")
     @classmethod
@@ -84,6 +88,7 @@ class Goal:
     since: date | None = None
     # How messages name the goal; empty: its name.
     label: str = ""
+    celebrate: Celebrate = "auto"
 
     @property
     def called(self) -> str:
@@ -124,7 +129,14 @@ class Goal:
 
     @classmethod
     def from_settings(
-        cls, name: str, settings: GoalSettings, *, noun: str, plural: str, private: bool
+        cls,
+        name: str,
+        settings: GoalSettings,
+        *,
+        noun: str,
+        plural: str,
+        private: bool,
+        celebrate: Celebrate = "auto",
     ) -> Goal:
         return cls(
             name=name,
@@ -143,4 +155,5 @@ class Goal:
             private=private,
             direction=settings.direction,
             since=settings.since,
+            celebrate=settings.celebrate or celebrate,
         )

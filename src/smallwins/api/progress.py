@@ -133,6 +133,8 @@ class DayClose:
     grace_used: bool
     broke: bool
     streak_before: int
+    # The strength once the day is closed.
+    strength: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +172,8 @@ class Tracker:
     total_count: int = 0
     total_value: float = 0.0
     best_single: float = 0.0
+    # The largest single win of each day with a win.
+    largest: dict[date, float] = field(default_factory=dict)
     best_day: float = 0.0
     best_week: float = 0.0
     weeks: dict[date, float] = field(default_factory=dict)
@@ -204,6 +208,7 @@ class Tracker:
         self.weeks[week_start(day)] = self.weeks.get(week_start(day), 0.0) + amount
         self.total_count += count
         self.total_value += total
+        self.largest[day] = max(self.largest.get(day, 0.0), largest)
         if self.goal.metric != "count":
             self.best_single = max(self.best_single, largest)
         if self.first_day is None or (day < self.first_day and not self.goal.since):
@@ -255,7 +260,7 @@ class Tracker:
         self.best_day = max(self.best_day, value)
         if day in self.rest and not met:
             # A rest day is never a miss, even with a little done on it; met, it is a win.
-            return DayClose(day, value, False, True, False, False, before)
+            return DayClose(day, value, False, True, False, False, before, self.strength)
         window = Window.of(self.goal, self.target)
         total = value + sum(
             self.days.get(day - timedelta(days=n), 0.0) for n in range(1, window.days)
@@ -273,7 +278,7 @@ class Tracker:
                 grace_used = True
             elif self.streak > 0:
                 self.streak, self.streak_start, broke = 0, None, True
-        return DayClose(day, value, met, False, grace_used, broke, before)
+        return DayClose(day, value, met, False, grace_used, broke, before, self.strength)
 
     def _close_week(self, start: date) -> WeekClose:
         value = self.weeks.get(start, 0.0)

@@ -40,7 +40,12 @@ class Tell:
 
 @dataclass(frozen=True, slots=True)
 class WinEvent:
-    """A live win that counts toward ``goal``: its progress before and after."""
+    """A live win that counts toward ``goal``: its progress before and after.
+
+    ``usual_value`` is the median of the goal's largest win a day over the 12 weeks before
+    (0 without four weeks of them); when the win is at least twice that, ``last_as_large`` is
+    the last day before with a win as large, or None when there was none (or it was not looked
+    for). ``unit`` is the win's own ("min"), whatever the goal counts."""
 
     goal: Goal
     source: str
@@ -53,6 +58,9 @@ class WinEvent:
     after: Progress
     gap_days: int
     first_today: bool
+    usual_value: float = 0.0
+    last_as_large: date | None = None
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +96,8 @@ class SourceWords:
 @dataclass(frozen=True, slots=True)
 class DigestEvent:
     """Time for the daily (or, on Sundays, weekly) digest. ``sources`` names the sources of
-    ``wins`` in words (a source missing from it is named by its wins' kind)."""
+    ``wins`` in words (a source missing from it is named by its wins' kind); ``news`` is what
+    the day held that no celebration said (a goal met for the first time, ...), in sentences."""
 
     day: date
     weekly: bool
@@ -97,6 +106,7 @@ class DigestEvent:
     notes: tuple[str, ...]
     now: datetime
     sources: Mapping[str, SourceWords] = field(default_factory=dict)
+    news: tuple[str, ...] = ()
 
 
 class Rule:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from smallwins.api.goal import Goal
 from smallwins.api.moment import Moment
-from smallwins.api.progress import DayClose, Progress, Tracker, WeekClose, week_start
-from smallwins.api.rules import DayEvent, DigestEvent, Rule, SourceWords, WeekEvent, WinEvent
+from smallwins.api.progress import DayClose, Tracker, WeekClose
+from smallwins.api.rules import DayEvent, Rule, SourceWords, WeekEvent, WinEvent
 from smallwins.api.wording import Templates
 from smallwins.coach.celebration import (
     ScanInfo,
@@ -25,6 +24,8 @@ from smallwins.coach.celebration import (
     progress_text,
     summary_moment,
 )
+from smallwins.coach.digest import digest_moments, untitled
+from smallwins.coach.life import Life, celebrates, far_from_usual
 from smallwins.coach.schedule import Schedule
 from smallwins.coach.voice import Voice, call_rule
 from smallwins.config import QuietHours, Settings
@@ -58,8 +59,9 @@ class Coach:
         self.templates = templates
         self.voice = Voice(templates, self.schedule)
         self.trackers: dict[str, Tracker] = {}
-        self._private_sources: set[str] = {s for g in self.goals if g.private for s in g.sources}
-        self._private_sources.update(private_sources)
+        self.lives: dict[str, Life] = {}
+        self.private_sources: set[str] = {s for g in self.goals if g.private for s in g.sources}
+        self.private_sources.update(private_sources)
         self.source_words = dict(source_words or {})
         # What the days (and week) that ended last did, closed quietly by ``load``: the next
         # tick speaks them (their keys keep them from being told twice).
@@ -91,6 +93,7 @@ class Coach:
         closed through yesterday."""
         tracker = tracker_from(ledger, goal, without=without)
         days, weeks = tracker.close_through(today - timedelta(days=1))
+        self.lives[goal.name] = Life.of(goal, days, weeks)
         if speak_later:
             self._unspoken[goal.name] = (days[-1:], weeks[-1:])
         return tracker
@@ -189,8 +192,11 @@ class Coach:
             # A win against a limit is no small win: it is counted, its day told when it ends.
             tracker = self.trackers.setdefault(goal.name, Tracker(goal))
             tracker.add(win.day, win.occurred_at, win.value, win.title)
+        # A win of no goal has no habit to grow with: it is celebrated, as every win once was.
+        celebrate = not goals
         for goal in [g for g in goals if not g.limit]:
             tracker = self.trackers.setdefault(goal.name, Tracker(goal))
+            usual = far_from_usual(goal, tracker, win.day, win.value)
             if goal.name in before_late:
                 prior, before_late[goal.name] = before_late[goal.name], None
                 today = self.schedule.today(now)
@@ -206,6 +212,8 @@ class Coach:
                 after = tracker.snapshot(win.day)
             if not progress_note:
                 progress_note = progress_text(goal, before, after)
+            life = self.lives.setdefault(goal.name, Life())
+            celebrate = celebrate or celebrates(goal, life, before)
             event = WinEvent(
                 goal=goal,
                 source=win.source,
@@ -214,10 +222,12 @@ class Coach:
                 value=win.value,
                 at=win.occurred_at,
                 day=win.day,
-                before=_untitled(before),
-                after=_untitled(after),
+                before=untitled(before),
+                after=untitled(after),
                 gap_days=gap,
                 first_today=first_today,
+                unit=win.unit,
+                **usual,
             )
             for rule_name, rule in self.rules:
                 tells = call_rule(rule_name, rule.on_win, event)
@@ -225,6 +235,11 @@ class Coach:
                     self.voice.moments(ledger, tells, now, goal=goal.name, source=win.source)
                 )
         if any(goal.limit for goal in goals):
+            return moments
+        if not celebrate:
+            # A habit that has set hears news only: this win folds into the digest.
+            for moment in moments:
+                moment.due_at = due
             return moments
         celebration = celebration_moment(
             ledger,
@@ -254,51 +269,27 @@ class Coach:
             tracker = self.trackers.setdefault(goal.name, Tracker(goal))
             days, weeks = self._unspoken.pop(goal.name, ([], []))
             closed_days, closed_weeks = tracker.close_through(today - timedelta(days=1))
+            self.lives.setdefault(goal.name, Life()).close(goal, closed_days, closed_weeks)
             days, weeks = days + closed_days, weeks + closed_weeks
             # Only the newest closes speak: a daemon waking after a week away does not
             # replay seven days of notes.
             for close in days[-1:]:
                 moment_time = max(now, self.schedule.day_end(close.day))
-                snapshot = _untitled(tracker.snapshot(today))
+                snapshot = untitled(tracker.snapshot(today))
                 event = DayEvent(goal, close, snapshot, moment_time)
                 for rule_name, rule in self.rules:
                     tells = call_rule(rule_name, rule.on_day_end, event)
                     moments.extend(self.voice.moments(ledger, tells, moment_time, goal=goal.name))
             for week in weeks[-1:]:
-                snapshot = _untitled(tracker.snapshot(today))
+                snapshot = untitled(tracker.snapshot(today))
                 event_week = WeekEvent(goal, week, snapshot, now)
                 for rule_name, rule in self.rules:
                     tells = call_rule(rule_name, rule.on_week_end, event_week)
                     moments.extend(self.voice.moments(ledger, tells, now, goal=goal.name))
         digest_at = self.schedule.digest_time(today)
         if digest_at is not None and now >= digest_at:
-            moments.extend(self._digest(ledger, today, now))
+            moments.extend(digest_moments(self, ledger, today, now))
         return moments
-
-    def _digest(self, ledger: LedgerView, day: date, now: datetime) -> list[Moment]:
-        weekly = day.weekday() == 6 and self.schedule.digest in ("weekly", "both")
-        # A note asks for a small step: not of a goal that today already holds a win of.
-        busy = [name for name, tracker in self.trackers.items() if day in tracker.days]
-        notes = tuple(ledger.held_back(ledger.last_digest_at(), except_goals=busy))
-        # The weekly digest tells the week's wins, the daily one the day's.
-        first = week_start(day) if weekly else day
-        wins = digest_wins(ledger.wins(days=(first, day)), self.goals, self._private_sources)
-        goals = tuple(
-            _untitled(self.trackers[g.name].snapshot(day))
-            for g in self.goals
-            if g.name in self.trackers
-        )
-        event = DigestEvent(day, weekly, goals, wins, notes, now, self.source_words)
-        moments: list[Moment] = []
-        for rule_name, rule in self.rules:
-            tells = call_rule(rule_name, rule.on_digest, event)
-            moments.extend(self.voice.moments(ledger, tells, now))
-        return moments
-
-
-def _untitled(progress: Progress) -> Progress:
-    """A private goal's progress without titles: rules cannot leak what they never see."""
-    return replace(progress, last_win_title=None) if progress.goal.private else progress
 
 
 def _has_days(tracker: Tracker | None) -> bool:
@@ -307,18 +298,6 @@ def _has_days(tracker: Tracker | None) -> bool:
 
 def _closed(tracker: Tracker | None, day: date) -> bool:
     return bool(tracker and tracker.closed_through and day <= tracker.closed_through)
-
-
-def digest_wins(
-    wins: Iterable[StoredWin], goals: Sequence[Goal], private_sources: set[str]
-) -> tuple[tuple[str, str, str, float], ...]:
-    """A digest's wins: (source, kind, title, value), a private source's without its title,
-    and none that counts against a limit."""
-    return tuple(
-        (w.source, w.kind, "" if w.source in private_sources else w.title, w.value)
-        for w in wins
-        if not any(g.limit and g.counts(w.source, w.kind, w.tags) for g in goals)
-    )
 
 
 def tracker_from(ledger: LedgerView, goal: Goal, *, without: Sequence[int] = ()) -> Tracker:
@@ -359,6 +338,7 @@ def build_goals(settings: Settings, sources: Sequence[Source]) -> list[Goal]:
                     noun=members[0].detector.noun if members else "win",
                     plural=members[0].detector.plural_noun() if members else "wins",
                     private=any(m.settings.private for m in members),
+                    celebrate=settings.celebrate,
                 )
             )
         return goals
@@ -370,6 +350,7 @@ def build_goals(settings: Settings, sources: Sequence[Source]) -> list[Goal]:
             plural=source.detector.plural_noun(),
             private=source.settings.private,
             label=source.label,
+            celebrate=settings.celebrate,
         )
         for source in sources
     ]

@@ -25,7 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from smallwins.api.goal import GoalSettings
+from smallwins.api.goal import Celebrate, GoalSettings
 from smallwins.ledger.url import check_url, sqlite_url
 
 TARGET_TAGS = ("celebration", "setback", "digest", "system")
@@ -208,7 +208,9 @@ class Settings(BaseSettings):
     notify: NotifySettings = NotifySettings()
     sources: dict[str, SourceSettings] = {}
     goals: dict[str, GoalSettings] = {}
-    digest: Literal["off", "daily", "weekly", "both"] = "daily"
+    # Every goal's ``celebrate`` unless the goal says otherwise.
+    celebrate: Celebrate = "auto"
+    digest: Literal["off", "auto", "daily", "weekly", "both"] = "auto"
     digest_at: time = time(20, 30)
     templates: dict[str, Annotated[tuple[TemplateVariant, ...], Field(min_length=1)]] = {}
     # The report page the daemon keeps current ("~/smallwins.html"); none when empty.
