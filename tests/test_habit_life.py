@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from smallwins.testing import run_cli
+from smallwins import Win
+from smallwins.testing import Harness, run_cli
 
 START = date(2023, 1, 2)  # a Monday
 NEWS = {"streak", "total", "personal_best", "comeback", "long_session", "marginal_gain"}
@@ -178,3 +179,28 @@ def test_a_goal_celebrate_value_is_checked(tmp_path: Path) -> None:
     done = run_cli("check-config", home=home)
     assert done.returncode == 78
     assert "celebrate" in done.stderr
+
+
+@pytest.mark.parametrize("digest", ["auto", "daily"])
+def test_a_daily_digest_comes_on_a_day_with_news(digest: str) -> None:
+    """Wins in two places and two targets met for the first time are news; the next day's one
+    routine win is not (``digest = "daily"`` tells both evenings, as before)."""
+    monday = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    goals = {name: {"sources": [name]} for name in ("a", "b")}
+    with Harness(now=monday, config={"goals": goals, "digest": digest}) as h:
+        h.record("a", [Win("a1", "one", monday, kind="commit")])
+        h.record("b", [Win("b1", "two", monday, kind="commit")])
+        first = [
+            m for m in h.advance(datetime(2026, 3, 2, 21, tzinfo=UTC)) if m.category == "digest"
+        ]
+        h.record("a", [Win("a2", "three", datetime(2026, 3, 3, 9, tzinfo=UTC), kind="commit")])
+        second = [
+            m for m in h.advance(datetime(2026, 3, 3, 21, tzinfo=UTC)) if m.category == "digest"
+        ]
+    (told,) = first
+    assert told.kind == "digest"
+    if digest == "auto":
+        assert "the target met for the first time" in told.message
+        assert second == []
+    else:
+        assert told.payload["news"] and [m.kind for m in second] == ["digest"]
