@@ -19,7 +19,8 @@ from smallwins.api.progress import DayClose, Progress, Tracker, WeekClose
 # A habit is new for its first four weeks, whatever its strength.
 NEW_DAYS = 28
 # It has set once its strength stayed at SET_STRENGTH or more for SET_DAYS closed days in a
-# row, with no streak ending among them; a day under it, or a streak that ends, is a wobble.
+# row (rest days aside); a day that leaves it under SET_STRENGTH is a wobble. A streak that
+# ends is none: strength shows that a quiet day or two cost little.
 SET_STRENGTH = 0.8
 SET_DAYS = 14
 # A session is far from the usual at FAR_FROM_USUAL times the median of the goal's largest
