@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -175,3 +177,22 @@ def test_no_secret_in_errors_or_logs(
     deliver(d, NOW)
     assert canary not in caplog.text
     assert canary not in str(d.ledger.target_states())
+
+
+def test_a_target_of_a_new_scheme_loads_after_others_have(receiver: Receiver) -> None:
+    # As a reload that adds a gotify:// target to a daemon that sent only to json:// so far.
+    # A child process: this one's Apprise may have loaded every plugin already.
+    code = f"""
+from smallwins.config import NotifySettings
+from smallwins.delivery.notify import Notifier
+first = NotifySettings.model_validate({{"urls": ["{receiver.url}"]}})
+assert Notifier(first.urls).prepare() == {{}}
+later = NotifySettings.model_validate({{"urls": ["gotify://127.0.0.1:{receiver.port}/Atoken123"]}})
+notifier = Notifier(later.urls)
+assert notifier.prepare() == {{}}, notifier.prepare()
+assert notifier.send("target-1", "Hello", "From gotify", "info").ok
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (message,) = receiver.wait_for(1)
+    assert message["message"] == "From gotify"

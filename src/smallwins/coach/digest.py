@@ -18,6 +18,7 @@ from smallwins.api.progress import Progress, Tracker, week_start
 from smallwins.api.rules import DigestEvent
 from smallwins.coach.life import Life, gap_closed
 from smallwins.coach.voice import call_rule
+from smallwins.coach.week import add_picture
 from smallwins.ledger import LedgerView, StoredWin
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ def digest_moments(coach: Coach, ledger: LedgerView, day: date, now: datetime) -
     for rule_name, rule in coach.rules:
         tells = call_rule(rule_name, rule.on_digest, event)
         moments.extend(coach.voice.moments(ledger, tells, now))
+    if weekly:
+        add_picture(moments, coach.goals, coach.trackers, day)
     return moments
 
 

@@ -55,6 +55,8 @@ class Target(BaseModel):
     url: SecretStr
     tags: tuple[str, ...] = ()
     name: str = ""
+    # The weekly digest's picture, to a target whose service takes attachments.
+    pictures: bool = True
 
     @field_validator("url", mode="before")
     @classmethod
@@ -129,6 +131,8 @@ class NotifySettings(BaseModel):
     retry_initial_seconds: float = Field(5.0, gt=0)
     retry_max_seconds: float = Field(900.0, gt=0)
     send_timeout_seconds: float = Field(30.0, gt=0)
+    # The weekly digest's picture, for every target (each can also turn it off for itself).
+    pictures: bool = True
 
     @field_validator("urls", mode="before")
     @classmethod

@@ -36,6 +36,8 @@ class Outgoing:
     # Set once frozen: the message was handed to a sender, and title and body are its final
     # words, to be sent again exactly so.
     send_id: int | None = None
+    # The numbers a weekly digest's picture is drawn from, kept with its moment in the ledger.
+    picture: dict[str, Any] | None = None
 
     @property
     def notify_type(self) -> str:
@@ -52,6 +54,7 @@ def _as_frozen(send: FrozenSend) -> Outgoing:
         send.body,
         list(send.outbox_ids),
         send.send_id,
+        send.picture,
     )
 
 
@@ -70,14 +73,15 @@ def compose(
     outgoing = []
     for members in groups.values():
         first = members[0].moment
+        picture = None
         if len(members) > 1 and first.kind == "celebration":
             title, body = burst([m.moment.payload for m in members])
             kind = "burst"
         else:
             title, body, kind = first.title, first.message, first.kind
-        outgoing.append(
-            Outgoing(target, kind, first.category, title, body, [m.outbox_id for m in members])
-        )
+            picture = first.payload.get("picture") if len(members) == 1 else None
+        ids = [m.outbox_id for m in members]
+        outgoing.append(Outgoing(target, kind, first.category, title, body, ids, picture=picture))
     if len(outgoing) > BACKLOG_FOLD:
         title, body = message.backlog([(o.title, o.body) for o in outgoing])
         categories = {o.category for o in outgoing}
@@ -125,12 +129,16 @@ class Deliverer:
         burst: Callable[[list[dict[str, Any]]], tuple[str, str]],
         jitter: Callable[[], float] = random.random,
         gate: Gate | None = None,
+        picture: Callable[[dict[str, Any]], bytes | None] | None = None,
     ) -> None:
         """``burst`` words several celebrations of one source as one message, from their
-        moments' payloads; ``gate`` is closed when the daemon stops."""
+        moments' payloads; ``picture`` draws a weekly digest's picture (a PNG) from its
+        numbers, or gives None to send the words alone; ``gate`` is closed when the daemon
+        stops."""
         self.ledger = ledger
         self.gate = gate or Gate()
         self._burst = burst
+        self._picture = picture
         self.notifier = notifier
         self.settings = settings
         self.zone = zone
@@ -184,8 +192,11 @@ class Deliverer:
                 return False
         else:
             title, body = outgoing.title, outgoing.body
+        attach = self.picture_for(outgoing)
         try:
-            result = self.notifier.send(outgoing.target, title, body, outgoing.notify_type)
+            result = self.notifier.send(
+                outgoing.target, title, body, outgoing.notify_type, attach=attach
+            )
         except Exception as exc:  # an Apprise plugin bug is one failed attempt, not a crash
             result = SendResult(False, f"sending raised {type(exc).__name__}", unknown=True)
         if result.ok:
@@ -194,6 +205,15 @@ class Deliverer:
             return True
         self.gate.write(lambda: self._failed(outgoing, result, now))
         return False
+
+    def picture_for(self, outgoing: Outgoing) -> bytes | None:
+        """The message's picture, drawn now, if it has one and its target takes it. It is
+        drawn for each send (a frozen one too): the numbers are the ledger's, the bytes not."""
+        if outgoing.picture is None or self._picture is None or not self.settings.pictures:
+            return None
+        if not self.notifier.takes_pictures(outgoing.target):
+            return None
+        return self._picture(outgoing.picture)
 
     def _freeze(self, outgoing: Outgoing, title: str, body: str) -> None:
         outgoing.send_id = self.ledger.freeze(

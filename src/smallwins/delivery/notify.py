@@ -155,10 +155,14 @@ def load_only(schemes: set[str], cache: Path | None) -> bool:
     from apprise.manager_plugins import NotificationManager
 
     manager = NotificationManager()  # type: ignore[no-untyped-call]  # Apprise is untyped
-    if manager:
-        return False  # already loaded, in part or in full
     # Smallwins's own schemes are registered by _apprise(), and Apprise's index lacks them.
     schemes = schemes - OWN_SCHEMES
+    if manager:
+        # Loaded already, in part (for other targets: a reload that adds a target of a new
+        # scheme) or in full: Apprise would not load the rest by itself, so load what is new.
+        schemes = {scheme for scheme in schemes if scheme not in manager}
+        if not schemes:
+            return True
     try:
         index = plugin_index(cache) if schemes else {}
         if not schemes <= set(index):
@@ -196,6 +200,17 @@ def _apprise(url: str, storage: Path | None) -> tuple[Any, tuple[str, bool] | No
     if not ap.add(url):
         return None, unusable_reason(url)
     return ap, None
+
+
+def _attachment(png: bytes) -> Any:
+    """A PNG as an Apprise attachment held in memory: nothing written to disk to clean up."""
+    from apprise import AppriseAttachment
+    from apprise.attachment.memory import AttachMemory
+
+    files = AppriseAttachment()
+    memory = AttachMemory(content=png, name="week.png", mimetype="image/png")  # type: ignore[no-untyped-call]  # Apprise is untyped
+    files.add(memory)
+    return files
 
 
 def _outcome(result: Any) -> SendResult:
@@ -325,8 +340,21 @@ class Notifier:
                     daemon=True,
                 ).start()
 
-    def send(self, name: str, title: str, body: str, notify_type: str) -> SendResult:
-        """Send to one target; blocking (run it off the event loop).
+    def takes_pictures(self, name: str) -> bool:
+        """Whether the target wants pictures and its service can carry a file (ntfy, email,
+        Telegram, Matrix, Discord, json:// ...); the others get the words alone."""
+        target = self.targets.get(name)
+        if target is None or not target.pictures:
+            return False
+        if name not in self._apprise and name in self.prepare():
+            return False
+        return all(getattr(service, "attachment_support", False) for service in self._apprise[name])
+
+    def send(
+        self, name: str, title: str, body: str, notify_type: str, *, attach: bytes | None = None
+    ) -> SendResult:
+        """Send to one target; blocking (run it off the event loop). ``attach`` is a PNG to
+        send with the words, for a target that ``takes_pictures``.
 
         Every message leaves through here: its control characters are written out, so a
         commit subject's ESC or BEL reaches no terminal and no notification daemon."""
@@ -341,9 +369,12 @@ class Notifier:
             if name in problems:
                 return SendResult(False, problems[name])
         ap = self._apprise[name]
+        files = _attachment(attach) if attach is not None else None
         finished, result = _within(
             self.timeout,
-            lambda: ap.notify(body=body, title=title, notify_type=notify_type, log_level="DEBUG"),
+            lambda: ap.notify(
+                body=body, title=title, notify_type=notify_type, attach=files, log_level="DEBUG"
+            ),
         )
         if not finished:
             return SendResult(False, f"no answer in {self.timeout:g} s", unknown=True)

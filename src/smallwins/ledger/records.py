@@ -114,6 +114,8 @@ class FrozenSend:
     title: str
     body: str
     outbox_ids: tuple[int, ...]
+    # The numbers of the weekly digest's picture, when the message is one such digest.
+    picture: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -40,8 +41,11 @@ class SendStore(Connected):
         if not targets:
             return []
         rows = self._rows(
-            "SELECT s.id, s.target, s.kind, s.category, s.title, s.body, array_agg(o.id)"
+            "SELECT s.id, s.target, s.kind, s.category, s.title, s.body, array_agg(o.id),"
+            # A message of one moment carries its picture; a fold of several never had one.
+            " CASE WHEN COUNT(o.id) = 1 THEN MAX(m.payload::json ->> 'picture') END"
             " FROM sends s JOIN outbox o ON o.send_id = s.id"
+            " JOIN moments m ON m.id = o.moment_id"
             " LEFT JOIN targets t ON t.name = s.target"
             " WHERE o.status = 'frozen' AND s.target = ANY(%s::text[])"
             " AND COALESCE(t.next_attempt_at, 0) <= %s GROUP BY s.id ORDER BY s.id",
@@ -56,6 +60,7 @@ class SendStore(Connected):
                 title=row[4],
                 body=row[5],
                 outbox_ids=tuple(sorted(row[6])),
+                picture=json.loads(row[7]) if row[7] else None,
             )
             for row in rows
         ]

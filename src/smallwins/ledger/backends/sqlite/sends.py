@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -40,8 +41,11 @@ class SendStore(Connected):
         if not targets:
             return []
         rows = self._rows(
-            "SELECT s.id, s.target, s.kind, s.category, s.title, s.body, group_concat(o.id)"
+            "SELECT s.id, s.target, s.kind, s.category, s.title, s.body, group_concat(o.id),"
+            # A message of one moment carries its picture; a fold of several never had one.
+            " CASE WHEN COUNT(o.id) = 1 THEN MAX(json_extract(m.payload, '$.picture')) END"
             " FROM sends s JOIN outbox o ON o.send_id = s.id"
+            " JOIN moments m ON m.id = o.moment_id"
             " LEFT JOIN targets t ON t.name = s.target"
             f" WHERE o.status = 'frozen' AND s.target IN ({marks(targets)})"
             " AND COALESCE(t.next_attempt_at, 0) <= ? GROUP BY s.id ORDER BY s.id",
@@ -56,6 +60,7 @@ class SendStore(Connected):
                 title=row[4],
                 body=row[5],
                 outbox_ids=tuple(sorted(int(i) for i in row[6].split(","))),
+                picture=json.loads(row[7]) if row[7] else None,
             )
             for row in rows
         ]
