@@ -22,13 +22,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from PIL import Image
 
+from smallwins import picture
 from smallwins.api.moment import Moment
 from smallwins.coach.celebration import burst_words
 from smallwins.config import NotifySettings
 from smallwins.delivery.deliverer import Deliverer
 from smallwins.delivery.notify import Notifier
 from smallwins.ledger import open_ledger, sqlite_url
-from smallwins.report import picture
 from tests.histories import Sim, SourceInfo, builtin, coach_for, day_goal, local
 from tests.receiver import Receiver
 
@@ -95,7 +95,6 @@ def deliverer(path: Path, urls: list[Any], **notify: Any) -> Deliverer:
         settings,
         ZoneInfo("UTC"),
         burst=partial(burst_words, builtin().templates),
-        picture=picture.make,
     )
 
 
@@ -171,7 +170,7 @@ def test_every_goal_gets_a_row_and_its_own_bars() -> None:
 def test_a_failing_drawing_is_logged_and_gives_no_picture(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="smallwins.report"):
+    with caplog.at_level(logging.WARNING, logger="smallwins.picture"):
         assert picture.make({"week": "2025-03-03", "goals": []}) is None
     assert "could not be drawn (ValueError: no goal to draw)" in caplog.text
 
@@ -246,7 +245,7 @@ def test_a_picture_that_cannot_be_drawn_leaves_the_words(
 ) -> None:
     d = deliverer(tmp_path, [receiver.url])
     d.ledger.add_moment(weekly_digest({"week": "2025-03-03", "goals": [{}]}), ["target-1"])
-    with caplog.at_level(logging.WARNING, logger="smallwins.report"):
+    with caplog.at_level(logging.WARNING, logger="smallwins.picture"):
         deliver(d)
     (message,) = receiver.wait_for(1)
     assert message["message"].startswith("7 sessions in Sits")

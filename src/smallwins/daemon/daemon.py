@@ -41,13 +41,6 @@ ONCE_WAIT = timedelta(seconds=5)
 T = TypeVar("T")
 
 
-def draw_picture(numbers: dict[str, Any]) -> bytes | None:
-    """The weekly digest's picture; the report package loads at the first one, not before."""
-    from smallwins.report.picture import make
-
-    return make(numbers)
-
-
 class Daemon:
     """One running smallwins: its config, sources, ledger, watcher and deliverer."""
 
@@ -138,7 +131,6 @@ class Daemon:
             self.config.settings.zone(),
             burst=partial(burst_words, self.coach.templates),
             gate=self.delivery_gate,
-            picture=draw_picture,
         )
 
     def _targets_for(self, moment: Moment) -> list[str]:

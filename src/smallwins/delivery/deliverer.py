@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smallwins import message
+from smallwins import message, picture
 from smallwins.api.moment import NOTIFY_TYPES
 from smallwins.config import NotifySettings
 from smallwins.delivery.notify import Notifier, SendResult
@@ -129,16 +129,12 @@ class Deliverer:
         burst: Callable[[list[dict[str, Any]]], tuple[str, str]],
         jitter: Callable[[], float] = random.random,
         gate: Gate | None = None,
-        picture: Callable[[dict[str, Any]], bytes | None] | None = None,
     ) -> None:
         """``burst`` words several celebrations of one source as one message, from their
-        moments' payloads; ``picture`` draws a weekly digest's picture (a PNG) from its
-        numbers, or gives None to send the words alone; ``gate`` is closed when the daemon
-        stops."""
+        moments' payloads; ``gate`` is closed when the daemon stops."""
         self.ledger = ledger
         self.gate = gate or Gate()
         self._burst = burst
-        self._picture = picture
         self.notifier = notifier
         self.settings = settings
         self.zone = zone
@@ -209,11 +205,11 @@ class Deliverer:
     def picture_for(self, outgoing: Outgoing) -> bytes | None:
         """The message's picture, drawn now, if it has one and its target takes it. It is
         drawn for each send (a frozen one too): the numbers are the ledger's, the bytes not."""
-        if outgoing.picture is None or self._picture is None or not self.settings.pictures:
+        if outgoing.picture is None or not self.settings.pictures:
             return None
         if not self.notifier.takes_pictures(outgoing.target):
             return None
-        return self._picture(outgoing.picture)
+        return picture.make(outgoing.picture)
 
     def _freeze(self, outgoing: Outgoing, title: str, body: str) -> None:
         outgoing.send_id = self.ledger.freeze(

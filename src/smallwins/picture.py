@@ -3,10 +3,11 @@ its strength and the week against the usual one.
 
 Pillow costs the daemon memory it would keep for good once imported, so the picture is drawn
 in a short-lived child process: ``make`` runs this file by its path (``python -I``), which
-imports nothing of smallwins and only the standard library and Pillow, reads the numbers as
-JSON on stdin and writes the PNG to stdout. Same numbers, same bytes: a digest sent again
-after a crash carries the same picture. It is drawn from numbers, goals' names and kinds only
-(``smallwins.coach.week``), so no win's title can reach it.
+imports nothing of smallwins, only the standard library and Pillow, reads the numbers as JSON
+on stdin and writes the PNG to stdout. It sits beside the package's face, not in ``report``,
+so that sending one loads no more into the daemon than this small module. Same numbers, same
+bytes: a digest sent again after a crash carries the same picture. It is drawn from numbers,
+goals' names and kinds only (``smallwins.coach.week``), so no win's title can reach it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import subprocess
 import sys
 from typing import Any
 
-log = logging.getLogger("smallwins.report")
+log = logging.getLogger("smallwins.picture")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WIDTH = 640
