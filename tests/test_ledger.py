@@ -360,6 +360,22 @@ def test_a_frozen_message_keeps_its_words_until_sent_or_certainly_failed(
     assert ledger.next_due(["a"]) is None
 
 
+def test_a_frozen_digest_keeps_the_numbers_of_its_picture(ledger: Ledger) -> None:
+    numbers = {"week": "2026-11-23", "goals": [{"name": "sits", "values": [1, 0, 2.5]}]}
+    ledger.add_moment(moment("w1", category="digest", payload={"picture": numbers}), ["a"])
+    ledger.add_moment(moment("d1", category="digest"), ["a"])
+    (with_picture, words) = [d.outbox_id for d in ledger.due(NOW, ["a"])]
+    ledger.freeze([with_picture], "a", kind="weekly_digest", category="digest", title="W", body="w")
+    ledger.freeze([words], "a", kind="digest", category="digest", title="D", body="d")
+    assert [f.picture for f in ledger.frozen(NOW, ["a"])] == [numbers, None]
+    # A fold of several moments never had a picture, whatever its moments hold.
+    ledger.mark_failed([with_picture, words], "a", "refused", NOW)
+    rows = [d.outbox_id for d in ledger.due(NOW, ["a"])]
+    ledger.freeze(rows, "a", kind="backlog", category="digest", title="2", body="both")
+    (fold,) = ledger.frozen(NOW, ["a"])
+    assert fold.picture is None
+
+
 def test_what_the_coach_asks_of_moments(ledger: Ledger) -> None:
     later = NOW + timedelta(days=1)
     ledger.add_moment(moment("c1", kind="celebration", category="celebration"), ["t"])
