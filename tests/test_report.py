@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -52,7 +53,10 @@ def assert_numbers_are_stats(visit: Visit) -> None:
         expected = by_goal[stat["goal"]][stat["name"]]
         number = re.match(r"[\d,.]+", stat["text"])
         assert number is not None and stat["visible"], stat
-        assert float(number.group().replace(",", "")) == pytest.approx(expected, abs=0.05), stat
+        # The page rounds as a person reads ("9.8 h" for 9.75): to the places it shows.
+        shown = number.group().replace(",", "")
+        places = len(shown.partition(".")[2])
+        assert abs(float(shown) - expected) <= 0.5 * 10**-places + 1e-9, stat
 
 
 @needs_chromium
@@ -233,3 +237,31 @@ def test_the_page_is_rewritten_just_after_each_day_ends() -> None:
     small_hours = datetime(2026, 12, 1, 3, 30, tzinfo=berlin)  # still the 30th's day
     for now in (evening, small_hours):
         assert next_write(schedule, now) == datetime(2026, 12, 1, 4, tzinfo=berlin) + SETTLE
+
+
+def test_amounts_read_as_a_person_says_them(home: Path, tmp_path: Path) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    # 740.5 minutes: 12.341666... hours. This week's and the usual week's minutes likewise.
+    record(home, [session(now - timedelta(minutes=2), 370.25), session(now, 370.25)])
+    html = write_report(tmp_path).read_text()
+    assert '<span data-stat="total_hours">12.3</span> h' in html
+    assert '<span data-stat="this_week">740.5</span>' in html
+
+
+def test_month_names_in_the_calendar_never_overlap() -> None:
+    from smallwins.api.goal import Goal
+    from smallwins.report import charts
+
+    # The block's first week starts on 24 Nov 2025: December begins a week later.
+    end = date(2026, 11, 24)
+    start = end - timedelta(days=364)
+    chart = charts.heatmaps("g", Goal("g", ("s",)), {}, frozenset(), 0.5, start, end)
+    labels = [
+        (int(x), name)
+        for x, name in re.findall(r'<text class="axis" x="(\d+)" y="11">(\w+)</text>', chart.svg)
+    ]
+    step = charts.CELL + charts.GAP
+    assert labels[0][1] == "Dec"  # November's one week has no room for its name
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(labels)]
+    assert min(gaps) >= charts.MONTH_LABEL_COLUMNS * step, labels
+    assert [name for _, name in labels][-1] == "Nov"

@@ -19,6 +19,8 @@ from smallwins.report.history import Run, Step, Week
 
 WIDTH = 720
 CELL, GAP = 11, 2
+# Columns (weeks) a month's name takes in the calendar, "Sep" at 10 px with room beside it.
+MONTH_LABEL_COLUMNS = 3
 HEAT_WEEKS = 53
 # The heat map's classes by the stats heat map's own marks, so both grade a day alike.
 LEVEL_CLASS = {NONE: "l0", LEVELS[0][1]: "l1", LEVELS[1][1]: "l2", LEVELS[2][1]: "l3"}
@@ -143,12 +145,18 @@ def _heat_block(
     for row, name in enumerate(WEEKDAYS):
         if row % 2 == 0:
             parts.append(f'<text class="axis" x="0" y="{top + row * step + 9}">{name}</text>')
+    columns = (last - first).days // 7 + 1
+    labels: list[tuple[int, int]] = []  # (column, month)
     column, monday, month = 0, first, 0
     while monday <= last:
         if monday.month != month:
             month = monday.month
-            x = left + column * step
-            parts.append(f'<text class="axis" x="{x}" y="11">{MONTHS[month - 1]}</text>')
+            # A name needs three columns: a month begun in the block's first weeks gives
+            # way to the next one, and one in its last two weeks has no room at all.
+            if labels and column - labels[-1][0] < MONTH_LABEL_COLUMNS:
+                labels.pop()
+            if columns - column >= 2:
+                labels.append((column, month))
         for row in range(7):
             day = monday + timedelta(days=row)
             if not start <= day <= end:
@@ -161,6 +169,10 @@ def _heat_block(
             )
         column += 1
         monday += timedelta(weeks=1)
+    parts += [
+        f'<text class="axis" x="{left + at * step}" y="11">{MONTHS[name - 1]}</text>'
+        for at, name in labels
+    ]
     return left + column * step, top + 7 * step, "".join(parts)
 
 

@@ -146,11 +146,12 @@ def _numbers(history: GoalHistory) -> str:
         ("in all", _stat("total_count", f"{progress.total_count:,}", f" {goal.plural}")),
     ]
     if goal.metric == "minutes":
-        items.append(("hours", _stat("total_hours", num(progress.total_value / 60, 2), " h")))
-    this_week = _stat("this_week", num(progress.week_value, 2), _unit(goal, progress.week_value))
+        items.append(("hours", _stat("total_hours", num(progress.total_value / 60), " h")))
+    # Amounts as a person says them: "12.5 h", "84 min"; only a ramped target needs more.
+    this_week = _stat("this_week", num(progress.week_value), _unit(goal, progress.week_value))
     items.append(("this week", this_week))
     if progress.baseline is not None:
-        usual = _stat("baseline", num(progress.baseline, 2), _unit(goal, progress.baseline))
+        usual = _stat("baseline", num(progress.baseline), _unit(goal, progress.baseline))
         percent = this_week_percent(progress)
         if percent is not None:
             usual += " (this week " + _stat("this_week_percent", str(percent), "%)")
