@@ -376,6 +376,16 @@ def test_a_frozen_digest_keeps_the_numbers_of_its_picture(ledger: Ledger) -> Non
     assert fold.picture is None
 
 
+def test_when_each_moment_of_a_kind_about_a_goal_was_made(ledger: Ledger) -> None:
+    later = NOW + timedelta(days=7)
+    ledger.add_moment(moment("g2", kind="marginal_gain", goal="sits", at=later), ["t"])
+    ledger.add_moment(moment("g1", kind="marginal_gain", goal="sits"), ["t"])
+    ledger.add_moment(moment("g3", kind="marginal_gain", goal="code"), ["t"])
+    ledger.add_moment(moment("l1", kind="level_up", goal="sits"), ["t"])
+    assert ledger.times_told("marginal_gain", "sits") == [NOW, later]
+    assert ledger.times_told("marginal_gain", "reading") == []
+
+
 def test_what_the_coach_asks_of_moments(ledger: Ledger) -> None:
     later = NOW + timedelta(days=1)
     ledger.add_moment(moment("c1", kind="celebration", category="celebration"), ["t"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import random
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -265,3 +266,23 @@ def test_month_names_in_the_calendar_never_overlap() -> None:
     gaps = [b[0] - a[0] for a, b in itertools.pairwise(labels)]
     assert min(gaps) >= charts.MONTH_LABEL_COLUMNS * step, labels
     assert [name for _, name in labels][-1] == "Nov"
+
+
+def test_the_weeks_chart_rings_the_gains_the_coach_told() -> None:
+    from smallwins.report import build
+    from tests.test_coach import gains_of, weekly_history
+
+    # Ten weeks around 420 min, then 2% more each week: some weeks beat the usual one by
+    # chance, and the growth is told as a gain.
+    noise = random.Random(1)
+    totals = [420 * 1.02 ** max(0, w - 9) * noise.gauss(1, 0.05) for w in range(18)]
+    sim = weekly_history(totals)
+    told = gains_of(sim)
+    assert told
+    html = build(sim.coach, sim.ledger, sim.clock)
+    assert html.count('<circle class="told-mark"') == len(told)
+    assert f"{len(told)} told as a gain ({', '.join(map(str, told))})" in html
+    above = int(re.search(r"(\d+) above your usual week", html).group(1))  # type: ignore[union-attr]
+    assert above > len(told)  # the ring is for what was told, not every better week
+    for week in told:
+        assert f"<td>{week}</td>" in html

@@ -79,6 +79,9 @@ class LedgerView(Protocol):
     def last_told_at(self, kind: str, goal: str | None) -> datetime | None:
         """When the last moment of ``kind`` about ``goal`` (None: about no goal) was made."""
 
+    def times_told(self, kind: str, goal: str) -> list[datetime]:
+        """When each moment of ``kind`` about ``goal`` was made, oldest first."""
+
     def last_words(self, kind: str) -> tuple[str, str] | None:
         """Title and message of the last moment of ``kind`` told (held-back ones are not)."""
 

@@ -224,9 +224,17 @@ def _grid(left: float, top: float, width: float, height: float, labels: Sequence
 # -- weeks against the usual --------------------------------------------------------------
 
 
-def weeks(ident: str, goal: Goal, all_weeks: Sequence[Week], start: date, end: date) -> Chart:
+def weeks(
+    ident: str,
+    goal: Goal,
+    all_weeks: Sequence[Week],
+    start: date,
+    end: date,
+    told: frozenset[date] = frozenset(),
+) -> Chart:
     """Weekly totals as bars, the usual week as a line, and 1% a week compounded from the
-    first usual week shown, beside it."""
+    first usual week shown, beside it; the weeks in ``told`` (the gains the coach told)
+    ringed."""
     shown = [w for w in all_weeks if week_start(start) <= w.start <= end]
     first_usual = next((w for w in shown if w.baseline), None)
     compound = {
@@ -255,6 +263,11 @@ def weeks(ident: str, goal: Goal, all_weeks: Sequence[Week], start: date, end: d
                 f'<circle class="gain-mark" cx="{x + slot / 2:.1f}" cy="{top + height - h - 5:.1f}"'
                 f' r="{min(3, slot / 3):.1f}"/>'
             )
+        if week.start in told:
+            parts.append(
+                f'<circle class="told-mark" cx="{x + slot / 2:.1f}" cy="{top + height - h - 5:.1f}"'
+                f' r="{min(6, slot / 2):.1f}"><title>told: a marginal gain</title></circle>'
+            )
         middle = x + slot / 2
         if week.baseline is not None:
             usual.append(f"{middle:.1f},{top + height * (1 - week.baseline / top_value):.1f}")
@@ -266,6 +279,9 @@ def weeks(ident: str, goal: Goal, all_weeks: Sequence[Week], start: date, end: d
     parts.append(_axis(start, end, left, width, top + height + 16))
     gains = sum(1 for w in shown if w.baseline is not None and w.value > w.baseline)
     caption = f"{len(shown)} weeks; {gains} above your usual week"
+    told_shown = [w.start for w in shown if w.start in told]
+    if told_shown:
+        caption += f", {len(told_shown)} told as a gain ({', '.join(map(str, told_shown))})"
     if shown and shown[-1].baseline is not None:
         caption += (
             f"; the last {amount(goal, shown[-1].value)} against a usual "
@@ -282,11 +298,12 @@ def weeks(ident: str, goal: Goal, all_weeks: Sequence[Week], start: date, end: d
             amount(goal, w.value),
             amount(goal, w.baseline) if w.baseline is not None else "-",
             "yes" if w.baseline is not None and w.value > w.baseline else "",
+            "yes" if w.start in told else "",
             amount(goal, compound[w.start]) if w.start in compound else "-",
         )
         for w in shown
     ]
-    headers = ("week of", "total", "usual week", "above usual", "1% a week")
+    headers = ("week of", "total", "usual week", "above usual", "told", "1% a week")
     return Chart(
         ident,
         "Weeks against your usual",

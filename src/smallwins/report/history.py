@@ -10,7 +10,7 @@ are ``stats``'s own (``GoalStats``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from smallwins.api.goal import Goal
@@ -62,6 +62,8 @@ class GoalHistory:
     steps: tuple[Step, ...]
     wins: tuple[StoredWin, ...]
     more_wins: int
+    # The weeks (their Mondays) the coach told as marginal gains.
+    told_gains: frozenset[date] = frozenset()
 
     @property
     def goal(self) -> Goal:
@@ -79,16 +81,25 @@ def gather(
     """Each of ``goals``'s history through ``today``, day by day from ``start`` (weeks and
     target steps from the first day); its wins listed up to ``list_end``."""
 
-    def read(view: LedgerView) -> list[tuple[Tracker, list[StoredWin]]]:
+    def read(view: LedgerView) -> list[tuple[Tracker, list[StoredWin], frozenset[date]]]:
         first = list_end - timedelta(days=LIST_DAYS - 1)
         found = []
         for goal in goals:
             wins = view.wins(sources=goal.sources, days=(first, list_end), newest_first=True)
             counted = [w for w in wins if goal.counts(w.source, w.kind, w.tags)]
-            found.append((tracker_from(view, goal), counted))
+            # A gain is told when its week has closed, about the week before the one it is
+            # told in: only the newest close speaks, however long the daemon was away.
+            gains = frozenset(
+                week_start(coach.schedule.today(at)) - timedelta(weeks=1)
+                for at in view.times_told("marginal_gain", goal.name)
+            )
+            found.append((tracker_from(view, goal), counted, gains))
         return found
 
-    return [history(tracker, wins, today, start) for tracker, wins in ledger.read(read)]
+    return [
+        replace(history(tracker, wins, today, start), told_gains=gains)
+        for tracker, wins, gains in ledger.read(read)
+    ]
 
 
 def history(

@@ -54,6 +54,8 @@ th,td{border-bottom:1px solid var(--line);padding:.1rem .6rem;text-align:left}
 .key{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;vertical-align:middle}
 .key.usual{border-top:2px dashed var(--usual);height:0}.key.kaizen{background:var(--gain)}
 .key.gain{background:var(--l4)}
+.told-mark{fill:none;stroke:var(--gain);stroke-width:2}
+.key.told{border:2px solid var(--gain);border-radius:50%;background:none}
 ol.wins{max-height:20rem;overflow-y:auto;margin:0;padding:0 .5rem;list-style:none;
 border:1px solid var(--line);border-radius:6px}
 ol.wins li{padding:.2rem 0;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
@@ -110,12 +112,13 @@ def _goal(n: int, history: GoalHistory, start: date, end: date, zone: ZoneInfo) 
     parts = [
         charts.heatmaps(f"{ident}-heat", goal, history.days, history.rest, share, start, end),
         charts.strength(f"{ident}-strength", history.strength, start, end),
-        charts.weeks(f"{ident}-weeks", goal, history.weeks, start, end),
+        charts.weeks(f"{ident}-weeks", goal, history.weeks, start, end, history.told_gains),
         charts.streaks(f"{ident}-streaks", goal, history.runs, start, end),
         charts.targets(f"{ident}-target", goal, history.steps, start, end),
     ]
     keys = (
         '<p class="muted"><span class="key gain"></span> above your usual week '
+        '<span class="key told"></span> a gain told to you '
         '<span class="key usual"></span> your usual week (the median of the four before) '
         '<span class="key kaizen"></span> 1% a week, compounded</p>'
     )

@@ -53,6 +53,13 @@ class MomentStore(SendStore):
         )
         return dt(row[0])
 
+    def times_told(self, kind: str, goal: str) -> list[datetime]:
+        rows = self._rows(
+            "SELECT created_at FROM moments WHERE kind = %s AND goal = %s ORDER BY created_at",
+            (kind, goal),
+        )
+        return [at for (made,) in rows if (at := dt(made)) is not None]
+
     def last_words(self, kind: str) -> tuple[str, str] | None:
         row = self._one(
             "SELECT title, message FROM moments WHERE kind = %s AND grp IS DISTINCT FROM 'deferred'"
