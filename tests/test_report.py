@@ -281,6 +281,7 @@ def test_the_weeks_chart_rings_the_gains_the_coach_told() -> None:
     assert told
     html = build(sim.coach, sim.ledger, sim.clock)
     assert html.count('<circle class="told-mark"') == len(told)
+    assert html.count('<span class="key told">') == 1  # its key, for the one goal
     assert f"{len(told)} told as a gain ({', '.join(map(str, told))})" in html
     above = int(re.search(r"(\d+) above your usual week", html).group(1))  # type: ignore[union-attr]
     assert above > len(told)  # the ring is for what was told, not every better week

@@ -118,8 +118,8 @@ def _goal(n: int, history: GoalHistory, start: date, end: date, zone: ZoneInfo) 
     ]
     keys = (
         '<p class="muted"><span class="key gain"></span> above your usual week '
-        '<span class="key told"></span> a gain told to you '
-        '<span class="key usual"></span> your usual week (the median of the four before) '
+        + ('<span class="key told"></span> a gain told to you ' if history.told_gains else "")
+        + '<span class="key usual"></span> your usual week (the median of the four before) '
         '<span class="key kaizen"></span> 1% a week, compounded</p>'
     )
     figures = []
