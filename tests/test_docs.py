@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from smallwins.api import hookspecs
 from smallwins.api.goal import GoalSettings
 from smallwins.config import (
+    InboxSettings,
     LedgerSettings,
     NotifySettings,
     Settings,
@@ -43,6 +44,7 @@ CONFIG_MODELS: list[tuple[type[BaseModel], str]] = [
     (Settings, ""),
     (LedgerSettings, "ledger."),
     (NotifySettings, "notify."),
+    (InboxSettings, "inbox."),
     (Target, "notify.urls[]."),
     (SourceSettings, "sources.NAME."),
     (GoalSettings, "goals.NAME."),

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from smallwins import Host, Recorded, SmallwinsError, host
 from .detector import JournalDetector
 from .lines import FUTURE_SLACK, BadLine, check_tag, check_title, line_for, new_id, parse
 from .when import parse_when
+from .writing import append, locked
 
 UNDO_WITHIN = timedelta(days=1)
 
@@ -30,19 +29,6 @@ def journal_of(found: Host, name: str) -> Path:
             param_hint="--source",
         )
     return detector.path
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[int]:
-    """The journal open for appending, locked against another done or undo."""
-    if not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield fd
-    finally:
-        os.close(fd)
 
 
 def tell(recorded: Recorded, fallback: str) -> None:
@@ -101,11 +87,7 @@ def done(
         path = journal_of(found, source)
         if not found.scanned(source):
             found.scan_now(source)  # what the journal held before is history, not news
-        line = line_for(title, at, tags=tags, value=value, unit=unit, key=new_id())
-        with locked(path) as fd:
-            end = os.lseek(fd, 0, os.SEEK_END)
-            starts_line = end == 0 or os.pread(fd, 1, end - 1) == b"\n"
-            os.write(fd, (("" if starts_line else "\n") + line + "\n").encode("utf-8"))
+        append(path, line_for(title, at, tags=tags, value=value, unit=unit, key=new_id()))
         tell(found.scan_now(source), f"Recorded: {title}")
     except SmallwinsError as exc:
         raise click.ClickException(str(exc)) from None

@@ -15,7 +15,18 @@ from pathlib import Path
 
 from smallwins import Detector, DetectorOptions, Field, ScanContext, Win, data_folder
 
-from .lines import FUTURE_SLACK, MAX_LINE, BadLine, Entry, parse
+from .lines import (
+    FUTURE_SLACK,
+    MAX_LINE,
+    BadLine,
+    Entry,
+    check_tag,
+    check_title,
+    line_for,
+    new_id,
+    parse,
+)
+from .writing import append
 
 MAX_FILE = 16 * 1024 * 1024
 DEFAULT_NAME = "journal.md"
@@ -38,6 +49,7 @@ class JournalDetector(Detector):
     # A win written down is one the person just made here: told at once, even at night.
     interactive = True
     plural = "wins of your own"
+    writable = True
 
     @property
     def path(self) -> Path:
@@ -114,6 +126,17 @@ class JournalDetector(Detector):
                 context.withdraw(key)
         context.save_cursor({"lines": seen})
 
+    def write(self, win: Win) -> None:
+        """Append ``win`` as a line; its key is the line's id (a new one unless it is one)."""
+        title = check_title(win.title)
+        tags = tuple(check_tag(tag) for tag in win.tags)
+        value = win.value if win.unit or win.value != 1 else None
+        key = win.key if _NEW_ID.fullmatch(win.key) else new_id()
+        append(
+            self.path,
+            line_for(title, win.occurred_at, tags=tags, value=value, unit=win.unit, key=key),
+        )
+
     def _entry(
         self, context: ScanContext, path: Path, number: int, raw: bytes
     ) -> Entry | str | None:
@@ -157,3 +180,4 @@ def _id_of(raw: bytes) -> str:
 
 
 _TAIL_ID = re.compile(rb"\s\^([a-z0-9]{4,16})$")
+_NEW_ID = re.compile(r"[a-z0-9]{4,16}")

@@ -163,7 +163,8 @@ class Detector:
     DetectorOptions subclass) and implement ``scan``. ``noun`` and ``plural`` name one win in
     messages ("your 3rd commit today"). ``interactive = True`` says its wins are made by the
     person at this machine (a commit, a hand-written win): they are celebrated at once, even
-    in quiet hours, since the person is evidently awake.
+    in quiet hours, since the person is evidently awake. ``writable = True`` says it
+    implements ``write``: a person can send it wins (the journal).
     """
 
     name: ClassVar[str]
@@ -172,6 +173,7 @@ class Detector:
     noun: ClassVar[str] = "win"
     plural: ClassVar[str] = ""
     interactive: ClassVar[bool] = False
+    writable: ClassVar[bool] = False
 
     def __init__(self, source: str, options: DetectorOptions) -> None:
         self.source = source
@@ -192,6 +194,13 @@ class Detector:
     def scan(self, context: ScanContext) -> Iterable[Win]:
         """Yield the wins found since ``context.cursor`` and call ``context.save_cursor``."""
         raise NotImplementedError(f"{type(self).__name__} must implement scan()")
+
+    def write(self, win: Win) -> None:
+        """Keep ``win``, written by a person, where the next ``scan`` finds it as new (a line
+        appended to a journal). Only detectors with ``writable = True`` implement it: the
+        inbox (``[inbox]``) hands them the wins it is sent. A ValueError says, for the person,
+        what is wrong with the win (an empty title); nothing is kept then."""
+        raise NotImplementedError(f"{type(self).__name__} does not take written wins")
 
     @classmethod
     def plural_noun(cls) -> str:

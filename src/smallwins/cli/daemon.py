@@ -41,6 +41,11 @@ def run(context: Context, once: bool, verbose: bool) -> None:
     for warning in config.warnings:
         log.warning("%s", warning)
     plugins, sources = context.plugins, context.sources
+    from smallwins.daemon.inbox import inbox_problem
+
+    problem = inbox_problem(config.settings.inbox, sources)
+    if problem:
+        fail(config.error(("inbox", "source"), problem))
     lock = DaemonLock(paths.lock_file, paths.where)
     beside = lock_file(context.ledger_url)
     ledger_lock = beside and LedgerLock(beside, location(context.ledger_url), paths.where)

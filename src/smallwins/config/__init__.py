@@ -3,6 +3,7 @@
 from smallwins.config.loading import Config, find_line, load_config
 from smallwins.config.settings import (
     TARGET_TAGS,
+    InboxSettings,
     LedgerSettings,
     NotifySettings,
     QuietHours,
@@ -17,6 +18,7 @@ from smallwins.config.settings import (
 __all__ = [
     "TARGET_TAGS",
     "Config",
+    "InboxSettings",
     "LedgerSettings",
     "NotifySettings",
     "QuietHours",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import re
 from datetime import datetime, time, timedelta
@@ -168,6 +169,90 @@ class NotifySettings(BaseModel):
         return value
 
 
+class InboxSettings(BaseModel):
+    """``[inbox]``: wins sent by HTTP (POST /wins) from a phone or a tool; off when ``listen``
+    is empty."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    listen: str = ""
+    token: SecretStr | None = None
+    # The source that takes the wins: a writable one (the journal).
+    source: str = "journal"
+    cert: Path | None = None
+    key: Path | None = None
+    allow_plain_http: bool = False
+    max_bytes: int = Field(16 * 1024, ge=256, le=1024 * 1024)
+    per_minute: int = Field(60, ge=1, le=10_000)
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _secret(cls, value: Any) -> Any:
+        return resolve_secret(value, "token")
+
+    @field_validator("listen")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if value:
+            listen_address(value)
+        return value
+
+    @field_validator("cert", "key")
+    @classmethod
+    def _readable(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            value = value.expanduser()
+            if not value.is_file():
+                raise ValueError(f"{value} is not a file: give the path of a PEM file")
+        return value
+
+    @model_validator(mode="after")
+    def _secure(self) -> InboxSettings:
+        if not self.listen:
+            return self
+        token = self.token.get_secret_value() if self.token else ""
+        if len(token) < 16:
+            raise ValueError(
+                "the inbox needs a token of at least 16 characters: "
+                'token = { env = "SMALLWINS_INBOX_TOKEN" }, with one made by '
+                "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        if (self.cert is None) != (self.key is None):
+            raise ValueError("TLS needs both cert and key (PEM files)")
+        host, _ = listen_address(self.listen)
+        if not is_loopback(host) and self.cert is None and not self.allow_plain_http:
+            raise ValueError(
+                f"listen = {self.listen!r} is reachable from other machines, and the token "
+                "would cross the network in plain text: set cert and key (TLS), or "
+                "allow_plain_http = true behind a TLS proxy or on a private network "
+                "(Tailscale), or listen on 127.0.0.1"
+            )
+        return self
+
+    @property
+    def tls(self) -> bool:
+        return self.cert is not None
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:8765`` for IPv6) as a host and a port; a ValueError saying how
+    to write it."""
+    host, sep, port = text.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or not int(port) < 65536:
+        raise ValueError(f"{text!r} is not an address and port: write it as 127.0.0.1:8765")
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class SourceSettings(BaseModel):
     """A ``[sources.NAME]`` table: the detector, two common keys, and the detector's options."""
 
@@ -210,6 +295,7 @@ class Settings(BaseSettings):
     watcher: Literal["auto", "inotify", "watchfiles"] = "auto"
     scan_timeout_seconds: float = Field(120.0, gt=0)
     notify: NotifySettings = NotifySettings()
+    inbox: InboxSettings = InboxSettings()
     sources: dict[str, SourceSettings] = {}
     goals: dict[str, GoalSettings] = {}
     # Every goal's ``celebrate`` unless the goal says otherwise.

@@ -18,6 +18,7 @@ from smallwins.coach.celebration import burst_words
 from smallwins.coach.coach import Coach, build_coach
 from smallwins.coach.pipeline import Pipeline
 from smallwins.config import Config
+from smallwins.daemon.inbox import Inbox, keep_inbox, serve_inbox
 from smallwins.daemon.pages import keep_report
 from smallwins.daemon.scanning import Scanner
 from smallwins.daemon.systemd import sd_notify, watchdog_interval
@@ -80,6 +81,7 @@ class Daemon:
         self.notifier = self._make_notifier()
         self.pipeline = self._make_pipeline()
         self.deliverer = self._make_deliverer()
+        self.inbox: Inbox | None = None
 
     # -- building blocks ------------------------------------------------------------------
 
@@ -227,6 +229,7 @@ class Daemon:
         self.deliverer = self._make_deliverer()
         await self._load_coach()
         await in_thread(self.notifier.prepare)
+        await serve_inbox(self)
         log.info("%s: config reloaded, %d sources", why, len(self.sources))
         sd_notify("READY=1")
         await self.watching.reconcile()
@@ -284,7 +287,7 @@ class Daemon:
             len(self.notifier.targets),
         )
         loops = (self._deliver_loop(), self.watching.reconcile_loop(), self._clock_loop())
-        background = [loop.create_task(c) for c in (*loops, keep_report(self))]
+        background = [loop.create_task(c) for c in (*loops, keep_report(self), keep_inbox(self))]
         interval = watchdog_interval()
         if interval:
             background.append(loop.create_task(watchdog(self, interval)))
