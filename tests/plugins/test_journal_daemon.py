@@ -111,3 +111,29 @@ def test_undo_takes_back_the_last_win_and_bad_input_records_nothing(journal_home
         ran = smallwins("done", *args, env=dict(os.environ))
         assert ran.returncode != 0 and says in ran.stderr, (args, ran.stderr)
     assert [w["title"] for w in wins_json()] == ["Wrote the report"]
+
+
+def test_a_goal_counts_journal_wins_by_tag_beside_other_sources(
+    journal_home: Path, receiver: Receiver, tmp_path: Path
+) -> None:
+    config = journal_home / "config.toml"
+    config.write_text(
+        config.read_text()
+        + f'[sources.code]\ndetector = "git"\nrepos = ["{tmp_path}/*"]\n'
+        + '[goals.workouts]\nsources = ["journal"]\ntags = ["workout"]\nper = "week"\n'
+        + "target = 3\n"
+    )
+    done("Walked the dog")
+    done("Ran 5 km", "--tag", "workout")
+    done("Swam", "--tag", "workout")
+    assert "3 of 3 this week" in done("Lifted", "--tag", "workout")
+
+    # A goal naming a source there is not is still caught, with the sources named.
+    config.write_text(config.read_text().replace('sources = ["journal"]', 'sources = ["jornal"]'))
+    ran = smallwins("done", "Stretched", env=dict(os.environ))
+    assert ran.returncode == 78
+    assert "goals.workouts.sources: no source 'jornal' (the sources: code, journal)" in ran.stderr
+    # A config error is said as such, not as a command that does not exist.
+    config.write_text(config.read_text() + "bad_key = 1\n")
+    ran = smallwins("done", "Stretched", env=dict(os.environ))
+    assert ran.returncode == 78 and "bad_key" in ran.stderr and "No such command" not in ran.stderr

@@ -95,7 +95,16 @@ def configured_sources(config: Config, plugins: Plugins, cwd: Path) -> list[Sour
         return default_sources(plugins, cwd)
     named = set(config.settings.sources)
     always = [o for o in offers(plugins, cwd) if o.always and o.name not in named]
-    return build_sources(config, plugins) + _from_offers(plugins, always)
+    sources = build_sources(config, plugins) + _from_offers(plugins, always)
+    known = named | {s.name for s in sources}
+    for name, goal in config.settings.goals.items():
+        unknown = [s for s in goal.sources if s not in known]
+        if unknown and named:  # with no [sources] at all, a goal may name any
+            raise config.error(
+                ("goals", name, "sources"),
+                f"no source {unknown[0]!r} (the sources: {', '.join(sorted(known))})",
+            )
+    return sources
 
 
 def default_sources(plugins: Plugins, cwd: Path) -> list[Source]:
