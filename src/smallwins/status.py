@@ -6,17 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from smallwins.config import Config, load_config, system_timezone
+from smallwins.config import Config, ledger_url, load_config, system_timezone
 from smallwins.daemon.lock import running_pid
 from smallwins.errors import SmallwinsError
-from smallwins.ledger import Ledger, LedgerNotFound, SourceState, location, open_ledger, sqlite_url
+from smallwins.ledger import Ledger, LedgerNotFound, SourceState, location, open_ledger
 from smallwins.ledger.outage import read_outage
 from smallwins.paths import Paths
-
-
-def ledger_url(paths: Paths, config: Config) -> str:
-    """The configured ledger's URL; by default the file in the data folder."""
-    return config.settings.ledger.url or sqlite_url(paths.ledger_file)
 
 
 def report(paths: Paths) -> dict[str, Any]:

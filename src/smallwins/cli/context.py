@@ -59,6 +59,12 @@ class Context:
     def __init__(self, cwd: Path | None = None) -> None:
         self.cwd = cwd or Path.cwd()
 
+    def adopt(self, config: Config, plugins: Plugins) -> None:
+        """Take the config and plugins already loaded (to find a plugin's command), so that
+        the command does not load them again."""
+        self.__dict__["config"] = config
+        self.__dict__["plugins"] = plugins
+
     @cached_property
     def paths(self) -> Paths:
         return resolve_paths()
@@ -113,7 +119,7 @@ class Context:
 
     @property
     def ledger_url(self) -> str:
-        from smallwins.status import ledger_url
+        from smallwins.config import ledger_url
 
         return ledger_url(self.paths, self.config)
 

@@ -12,21 +12,28 @@ class Group(click.Group):
     """Lets plugins add commands through the ``register_commands`` hook, loaded on demand."""
 
     _loaded = False
+    # Why the plugins' commands could not be loaded: said when a command is not found.
+    _config_error: SmallwinsError | None = None
 
-    def _load_plugin_commands(self) -> None:
+    def _load_plugin_commands(self, ctx: click.Context) -> None:
         if self._loaded:
             return
         self._loaded = True
+        from smallwins.cli.context import Context
         from smallwins.config import load_config as load
         from smallwins.plugins.loader import call_each
         from smallwins.plugins.loader import load_plugins as load_all
 
         try:
-            settings = load(resolve_paths().config_file).settings
-        except SmallwinsError:
-            return  # commands that need the config report the error themselves
+            config = load(resolve_paths().config_file)
+        except SmallwinsError as exc:
+            self._config_error = exc  # commands that need the config report it themselves
+            return
+        settings = config.settings
         plugins = load_all(settings.plugins_dir, settings.disabled_plugins)
         call_each(plugins, "register_commands", lambda _: {"cli": self})
+        # The command then runs with these: loading the plugins is most of a short command.
+        ctx.ensure_object(Context).adopt(config, plugins)
 
     def invoke(self, ctx: click.Context) -> object:
         from smallwins.api.host import HOST_KEY
@@ -38,12 +45,17 @@ class Group(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
         if command is None:
-            self._load_plugin_commands()
+            self._load_plugin_commands(ctx)
             command = super().get_command(ctx, cmd_name)
+        if command is None and self._config_error is not None:
+            from smallwins.cli.context import fail
+
+            # It may be a plugin's command, which the config's error keeps from loading.
+            fail(self._config_error)
         return command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
+        self._load_plugin_commands(ctx)
         return super().list_commands(ctx)
 
 

@@ -1,6 +1,6 @@
 """The configuration: its keys (``settings``) and reading them from the file (``loading``)."""
 
-from smallwins.config.loading import Config, find_line, load_config
+from smallwins.config.loading import Config, find_line, ledger_url, load_config
 from smallwins.config.settings import (
     TARGET_TAGS,
     InboxSettings,
@@ -27,6 +27,7 @@ __all__ = [
     "Target",
     "TemplateVariant",
     "find_line",
+    "ledger_url",
     "load_config",
     "resolve_secret",
     "system_timezone",

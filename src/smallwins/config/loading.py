@@ -15,6 +15,8 @@ from pydantic_settings import SettingsConfigDict, SettingsError
 from smallwins.config.problems import describe, env_not_json, key_path, relevant
 from smallwins.config.settings import Settings
 from smallwins.errors import ConfigError
+from smallwins.ledger.url import sqlite_url
+from smallwins.paths import Paths
 
 
 class Config:
@@ -168,3 +170,8 @@ def _format_settings_error(path: Path, exc: SettingsError) -> ConfigError:
         f"${name}: {key}: {os.environ[name]!r} is not JSON; lists and tables from the "
         """environment are written as JSON, like '["~/src/*"]' or '{"urls": []}'"""
     )
+
+
+def ledger_url(paths: Paths, config: Config) -> str:
+    """The configured ledger's URL; by default the file in the data folder."""
+    return config.settings.ledger.url or sqlite_url(paths.ledger_file)
