@@ -4,6 +4,9 @@ save of the journal, each told once to a real HTTP receiver."""
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -137,3 +140,30 @@ def test_a_goal_counts_journal_wins_by_tag_beside_other_sources(
     config.write_text(config.read_text() + "bad_key = 1\n")
     ran = smallwins("done", "Stretched", env=dict(os.environ))
     assert ran.returncode == 78 and "bad_key" in ran.stderr and "No such command" not in ran.stderr
+
+
+def test_done_loads_the_plugins_once_and_imports_nothing_it_does_not_need(
+    journal_home: Path, tmp_path: Path
+) -> None:
+    calendar = tmp_path / "life.ics"
+    calendar.write_text("BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//EN\nEND:VCALENDAR\n")
+    config = journal_home / "config.toml"
+    config.write_text(
+        config.read_text()
+        + f'[sources.code]\ndetector = "git"\nrepos = ["{tmp_path}/*"]\n'
+        + f'[sources.life]\ndetector = "calendar"\npath = "{calendar}"\nevents = ["Gym*"]\n'
+    )
+    done("Warmed up")  # the journal's first scan
+    ran = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "smallwins", "done", "Stretched"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SMALLWINS_TRACE_PLUGINS": "1"},
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    imported = set(re.findall(r"\|\s+(\S+)$", ran.stderr, re.M))
+    heavy = {"apprise", "icalendar", "recurring_ical_events", "pygit2", "watchfiles", "jeepney"}
+    assert {name.split(".")[0] for name in imported} & heavy == set()
+    assert not [name for name in imported if name.startswith("smallwins.daemon")]
+    assert ran.stderr.count("[trace] register_detectors journal") == 1

@@ -21,7 +21,9 @@ class DetectorOptions(BaseModel):
     Unknown keys are errors, so a typo in the config is caught at start with the key named.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built when first used: every command loads every plugin, and most of their detectors
+    # are not configured.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 @dataclass(slots=True)
