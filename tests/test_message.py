@@ -128,3 +128,55 @@ def test_a_plugin_or_the_config_can_reword_a_celebration() -> None:
         "progress": "2 of 3",
     }
     assert celebration(payload, templates) == ("Nice, 2nd today", "Fix in smallwins; 2 of 3.")
+
+
+def test_a_private_win_is_told_without_its_title_wherever_it_goes() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from smallwins import Win
+    from smallwins.testing import Harness
+
+    start = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    secret, said = "Therapy session", "Called the bank"
+    with Harness(now=start, config={"digest": "daily"}) as harness:
+        private = {"private": True}
+        harness.record("journal", [Win("k1", secret, start, details=private)])
+        told = harness.moments()
+        assert told and all(secret not in m.title + m.message for m in told)
+        harness.record("journal", [Win("k2", said, start + timedelta(minutes=1))])
+        # A burst of a private and a public win names the public one only.
+        mixed = harness.record(
+            "journal",
+            [
+                Win("k3", secret + " 2", start + timedelta(minutes=2), details=private),
+                Win("k4", "Paid the rent", start + timedelta(minutes=2)),
+            ],
+        )
+        assert len(mixed) == 2
+        harness.advance(start + timedelta(days=2))
+        every = harness.moments()
+        assert any(said in m.message for m in every)
+        assert any(m.kind == "digest" for m in every)
+        assert all(secret not in m.title + m.message for m in every), [m.message for m in every]
+        assert secret in [w.title for w in harness.wins()]  # kept, on this machine
+
+    payloads = [
+        {
+            "source": "journal",
+            "place": "Journal",
+            "title": secret,
+            "noun": "win",
+            "plural": "wins",
+            "private": True,
+        },
+        {
+            "source": "journal",
+            "place": "Journal",
+            "title": said,
+            "noun": "win",
+            "plural": "wins",
+            "private": False,
+        },
+    ]
+    title, body = burst_words(WORDS, payloads)
+    assert secret not in title + body and said in body and "1 more" in body

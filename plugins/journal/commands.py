@@ -13,7 +13,7 @@ import click
 
 from smallwins import Host, Recorded, SmallwinsError, host
 
-from .detector import JournalDetector
+from .detector import PRIVATE_TAG, JournalDetector
 from .lines import FUTURE_SLACK, BadLine, check_tag, check_title, line_for, new_id, parse
 from .when import parse_when
 from .writing import append, locked
@@ -44,6 +44,11 @@ def tell(recorded: Recorded, fallback: str) -> None:
 @click.option("--value", type=float, help="How much: 20 (with --unit min), 5 (km)...")
 @click.option("--unit", default="", help="The unit of --value: min, km, pages...")
 @click.option("--at", "at_text", help='When: 2026-11-30T18:30, "yesterday 18:30", "2 hours ago".')
+@click.option(
+    "--private",
+    is_flag=True,
+    help="Celebrate it without its text: the title never leaves this machine (#private).",
+)
 @click.option("--source", "source", default="journal", show_default=True, help="A journal source.")
 def done(
     text: str | None,
@@ -51,6 +56,7 @@ def done(
     value: float | None,
     unit: str,
     at_text: str | None,
+    private: bool,
     source: str,
 ) -> None:
     """Record a win by hand: a line in the journal, celebrated now.
@@ -65,6 +71,8 @@ def done(
     try:
         title = check_title(text or "")
         tags = tuple(check_tag(t) for t in tags)
+        if private and PRIVATE_TAG not in tags:
+            tags += (PRIVATE_TAG,)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     if unit and value is None:

@@ -30,6 +30,7 @@ from .writing import append
 
 MAX_FILE = 16 * 1024 * 1024
 DEFAULT_NAME = "journal.md"
+PRIVATE_TAG = "private"  # a line with #private is a private win
 
 
 class JournalOptions(DetectorOptions):
@@ -130,6 +131,8 @@ class JournalDetector(Detector):
         """Append ``win`` as a line; its key is the line's id (a new one unless it is one)."""
         title = check_title(win.title)
         tags = tuple(check_tag(tag) for tag in win.tags)
+        if win.details.get("private") is True and PRIVATE_TAG not in tags:
+            tags += (PRIVATE_TAG,)
         value = win.value if win.unit or win.value != 1 else None
         key = win.key if _NEW_ID.fullmatch(win.key) else new_id()
         append(
@@ -170,6 +173,8 @@ class JournalDetector(Detector):
             value=entry.value,
             unit=entry.unit,
             tags=entry.tags,
+            # Its title stays on this machine: counted and celebrated, never named.
+            details={"private": True} if PRIVATE_TAG in entry.tags else {},
         )
 
 

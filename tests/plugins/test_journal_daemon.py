@@ -167,3 +167,28 @@ def test_done_loads_the_plugins_once_and_imports_nothing_it_does_not_need(
     assert {name.split(".")[0] for name in imported} & heavy == set()
     assert not [name for name in imported if name.startswith("smallwins.daemon")]
     assert ran.stderr.count("[trace] register_detectors journal") == 1
+
+
+def test_a_private_win_is_celebrated_without_its_title(
+    journal_home: Path, tmp_path: Path, receiver: Receiver, daemons: list[DaemonProcess]
+) -> None:
+    done("Started the journal")
+    printed = done("Therapy session", "--private", "--tag", "health")
+    assert "Therapy session" not in printed  # the words sent are the words printed
+    proc = DaemonProcess(journal_home, tmp_path)
+    daemons.append(proc)
+    proc.wait_ready()
+    told_of(receiver, "win of your own")
+    done("Couples counselling", "--private")
+    deadline = time.monotonic() + 5
+    while len(receiver.messages) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)
+    assert proc.stop() == 0
+    sent = " ".join(str(m["title"]) + str(m["message"]) for m in receiver.messages)
+    assert len(receiver.messages) >= 2, sent
+    assert "Therapy" not in sent and "counselling" not in sent, sent
+    journal = (journal_home / "data" / "journal.md").read_text()
+    assert "Therapy session #health #private" in journal
+    wins = {w["title"]: w for w in wins_json()}
+    assert wins["Couples counselling"]["tags"] == ["private"]

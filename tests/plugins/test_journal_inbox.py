@@ -112,12 +112,22 @@ def test_a_posted_win_is_in_the_journal_and_told_once(
     assert status == 201, answer
     told_of(receiver, "Fixed the sink")
 
+    told = len(receiver.messages)
+    status, answer = post(url, as_json({"title": "Saw the doctor", "private": True}))
+    assert status == 201, answer
+    deadline = time.monotonic() + 5
+    while len(receiver.messages) == told and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(receiver.messages) > told  # told, without its title
+
     time.sleep(1.5)
     messages = " ".join(str(m["message"]) for m in receiver.messages)
     assert messages.count("Ran 5 km") == 1 and messages.count("Fixed the sink") == 1, messages
+    assert "doctor" not in messages + " ".join(str(m["title"]) for m in receiver.messages)
     journal = (inbox_home / "data" / "journal.md").read_text()
     assert "Ran 5 km #workout [value:: 20 min]" in journal
     assert "Fixed the sink #home" in journal
+    assert "Saw the doctor #private" in journal
     assert proc.stop() == 0  # SIGTERM ends the inbox with the daemon
     assert TOKEN not in proc.stderr
     wins = {w["title"]: w for w in wins_json()}
@@ -157,6 +167,7 @@ def refused_with_what_to_fix(proc: DaemonProcess, url: str, inbox_home: Path) ->
         ({"body": as_json({"title": "y" * 5000})}, 422, "too long for one line"),
         ({"body": as_json({"title": "y" * 20_000})}, 413, "at most 16384"),
         ({"body": as_json({"title": "a", "tags": [1]})}, 400, '"tags"'),
+        ({"body": as_json({"title": "a", "private": "maybe"})}, 400, '"private"'),
         ({"body": good, "method": "PUT"}, 405, "POST /wins"),
     ]
     for kwargs, status, says in cases:

@@ -14,7 +14,8 @@ class Win:
     """One piece of progress. ``key`` is unique within its source and stable across rescans.
 
     ``history`` marks a win found while backfilling (a repository added later, say): it is
-    recorded and counted but not celebrated on its own.
+    recorded and counted but not celebrated on its own. ``details={"private": True}`` keeps
+    this one win's title on the machine, as a private source does for all of its wins.
     """
 
     key: str
@@ -26,6 +27,11 @@ class Win:
     tags: tuple[str, ...] = ()
     details: Mapping[str, Any] = field(default_factory=dict)
     history: bool = False
+
+
+def kept_private(details: Mapping[str, Any]) -> bool:
+    """Whether a win's ``details`` ask that its title never leave the machine."""
+    return details.get("private") is True
 
 
 def local_day(moment: datetime, tz: Any, day_starts_at: time) -> date:

@@ -11,7 +11,7 @@ from smallwins import message
 from smallwins.api.goal import Goal
 from smallwins.api.moment import Moment
 from smallwins.api.progress import Progress
-from smallwins.api.win import Win
+from smallwins.api.win import Win, kept_private
 from smallwins.api.wording import Templates
 from smallwins.ledger import LedgerView, StoredWin
 from smallwins.plugins.source import Source
@@ -91,16 +91,17 @@ def celebration_moment(
 ) -> Moment:
     """One live win's celebration: '"Add vdir support" - your 3rd commit today.'"""
     today_count = ledger.count_wins(scan.name, day=win.day, until=win.occurred_at)
+    private = scan.private or kept_private(win.details)
     payload: dict[str, Any] = {
         "source": scan.name,
         "label": scan.called,
-        "place": scan.called if scan.private else scan.places.get(win.key, scan.called),
+        "place": scan.called if private else scan.places.get(win.key, scan.called),
         "title": win.title,
         # A detector may name one win better than its noun does ("to-do", not "event").
         "noun": str(win.details.get("noun") or scan.noun),
         "plural": scan.plural,
         "today": today_count,
-        "private": scan.private,
+        "private": private,
         "progress": progress_note,
     }
     key = f"win:{scan.name}:{win.key}"
@@ -148,13 +149,15 @@ def celebration_words(
 
 def burst_words(templates: Templates, payloads: Sequence[dict[str, Any]]) -> tuple[str, str]:
     """Several wins of one source at once (a rebase, a sync) told as one message, from the
-    ``burst`` templates (``burst_private`` for a private source)."""
+    ``burst`` templates (``burst_private`` when every one is private: a private win's title
+    is never among the titles)."""
     first = payloads[0]
     count = len(payloads)
     places = sorted({p["place"] for p in payloads})
-    titles = [message.clip(str(p["title"]), 50) for p in payloads[:3]]
-    more = f" and {count - 3} more" if count > 3 else ""
-    private = bool(first.get("private"))
+    shown = [p for p in payloads if not p.get("private")]
+    titles = [message.clip(str(p["title"]), 50) for p in shown[:3]]
+    more = f" and {count - len(titles)} more" if count > len(titles) else ""
+    private = not shown
     values = {
         "count": count,
         "plural": first["plural"],

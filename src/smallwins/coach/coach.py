@@ -16,6 +16,7 @@ from smallwins.api.goal import Goal
 from smallwins.api.moment import Moment
 from smallwins.api.progress import DayClose, Tracker, WeekClose
 from smallwins.api.rules import DayEvent, Rule, SourceWords, WeekEvent, WinEvent
+from smallwins.api.win import kept_private
 from smallwins.api.wording import Templates
 from smallwins.coach.celebration import (
     ScanInfo,
@@ -186,12 +187,12 @@ class Coach:
     ) -> list[Moment]:
         moments: list[Moment] = []
         progress_note = ""
-        title = "" if scan.private else win.title
+        title = "" if scan.private or kept_private(win.details) else win.title
         goals = self.goals_of(win.source, win.kind, win.tags)
         for goal in [g for g in goals if g.limit and g.name not in before_late]:
             # A win against a limit is no small win: it is counted, its day told when it ends.
             tracker = self.trackers.setdefault(goal.name, Tracker(goal))
-            tracker.add(win.day, win.occurred_at, win.value, win.title)
+            tracker.add(win.day, win.occurred_at, win.value, title)
         # A win of no goal has no habit to grow with: it is celebrated, as every win once was.
         celebrate = not goals
         for goal in [g for g in goals if not g.limit]:
@@ -208,7 +209,7 @@ class Coach:
                 before = tracker.snapshot(win.day)
                 gap = tracker.gap_before(win.day)
                 first_today = win.day not in tracker.days
-                tracker.add(win.day, win.occurred_at, win.value, win.title)
+                tracker.add(win.day, win.occurred_at, win.value, title)
                 after = tracker.snapshot(win.day)
             if not progress_note:
                 progress_note = progress_text(goal, before, after)
@@ -317,7 +318,8 @@ def tracker_from(ledger: LedgerView, goal: Goal, *, without: Sequence[int] = ())
     for win in last:
         if goal.counts(win.source, win.kind, win.tags):
             tracker.last_win_at = win.occurred_at
-            tracker.last_win_title, tracker.last_win_value = win.title, win.value
+            shown = "" if kept_private(win.details) else win.title
+            tracker.last_win_title, tracker.last_win_value = shown, win.value
             tracker.last_win_day = win.day
             break
     return tracker

@@ -16,6 +16,7 @@ from smallwins.api.goal import Goal
 from smallwins.api.moment import Moment
 from smallwins.api.progress import Progress, Tracker, week_start
 from smallwins.api.rules import DigestEvent
+from smallwins.api.win import kept_private
 from smallwins.coach.life import Life, gap_closed
 from smallwins.coach.voice import call_rule
 from smallwins.coach.week import add_picture
@@ -95,10 +96,15 @@ def untitled(progress: Progress) -> Progress:
 def digest_wins(
     wins: Iterable[StoredWin], goals: Sequence[Goal], private_sources: set[str]
 ) -> tuple[tuple[str, str, str, float], ...]:
-    """A digest's wins: (source, kind, title, value), a private source's without its title,
-    and none that counts against a limit."""
+    """A digest's wins: (source, kind, title, value), a private source's or win's without its
+    title, and none that counts against a limit."""
     return tuple(
-        (w.source, w.kind, "" if w.source in private_sources else w.title, w.value)
+        (
+            w.source,
+            w.kind,
+            "" if w.source in private_sources or kept_private(w.details) else w.title,
+            w.value,
+        )
         for w in wins
         if not any(g.limit and g.counts(w.source, w.kind, w.tags) for g in goals)
     )

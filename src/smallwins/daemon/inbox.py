@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("smallwins.inbox")
 
-FIELDS = {"title", "tags", "value", "unit"}
+FIELDS = {"title", "tags", "value", "unit", "private"}
 _UNIT = re.compile(r"[^\W\d][\w/]{0,19}")
 MAX_CONNECTIONS = 32  # more at once are told to come back, not given a thread each
 READ_TIMEOUT = 10.0  # seconds a client may take to send its request
@@ -269,6 +269,11 @@ def win_of(fields: dict[str, Any]) -> Win:
         raise Refused(400, '"unit" is a short word, as "min" or "km"')
     if unit and "value" not in fields:
         raise Refused(400, '"unit" needs "value": {"value": 20, "unit": "min"}')
+    private = fields.get("private", False)
+    if isinstance(private, str) and private.lower() in ("true", "false", "on", "1", "0"):
+        private = private.lower() in ("true", "on", "1")  # a form's checkbox or field
+    if not isinstance(private, bool):
+        raise Refused(400, '"private" is true or false')
     return Win(
         key=secrets.token_hex(4),
         title=title,
@@ -276,6 +281,7 @@ def win_of(fields: dict[str, Any]) -> Win:
         value=float(value),
         unit=unit,
         tags=tuple(tags),
+        details={"private": True} if private else {},
     )
 
 
