@@ -126,7 +126,8 @@ def test_a_goal_counts_journal_wins_by_tag_beside_other_sources(
         + '[goals.workouts]\nsources = ["journal"]\ntags = ["workout"]\nper = "week"\n'
         + "target = 3\n"
     )
-    done("Walked the dog")
+    # The coach speaks of a hand-written win in its own words.
+    assert "your 1st win of your own today" in done("Walked the dog")
     done("Ran 5 km", "--tag", "workout")
     done("Swam", "--tag", "workout")
     assert "3 of 3 this week" in done("Lifted", "--tag", "workout")

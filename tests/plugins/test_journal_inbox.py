@@ -240,11 +240,13 @@ def test_tls_off_the_loopback_and_a_config_that_is_not_safe(
         ('listen = "127.0.0.1:8765"\nsource = "nowhere"\n' + token, "no source 'nowhere'"),
     ]:
         write_config(inbox_home, receiver, inbox)
-        ran = smallwins("run", "--once", env=dict(os.environ), timeout=60)
-        assert ran.returncode == 78 and "inbox" in ran.stderr and says in ran.stderr, (
-            inbox,
-            ran.stderr,
-        )
+        for command in ("run", "check-config"):
+            ran = smallwins(command, env=dict(os.environ), timeout=60)
+            assert ran.returncode == 78 and "inbox" in ran.stderr and says in ran.stderr, (
+                command,
+                inbox,
+                ran.stderr,
+            )
 
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(

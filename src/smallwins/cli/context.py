@@ -105,6 +105,11 @@ class Context:
         errors = [f"plugin {f.plugin}: {f.message}" for f in self.plugins.failures]
         if errors:
             errors.append("fix the plugin, or skip it with disabled_plugins in the config")
+        from smallwins.plugins.source import inbox_problem
+
+        inbox = inbox_problem(self.config.settings.inbox, self.sources)
+        if inbox:
+            errors.append(str(self.config.error(("inbox", "source"), inbox)))
         urls = self.config.settings.notify.urls
         notifier = Notifier(urls, storage=storage)
         found = notifier.prepare()

@@ -41,7 +41,7 @@ def run(context: Context, once: bool, verbose: bool) -> None:
     for warning in config.warnings:
         log.warning("%s", warning)
     plugins, sources = context.plugins, context.sources
-    from smallwins.daemon.inbox import inbox_problem
+    from smallwins.plugins.source import inbox_problem
 
     problem = inbox_problem(config.settings.inbox, sources)
     if problem:

@@ -26,7 +26,6 @@ from urllib.parse import parse_qs
 from smallwins.api.win import Win
 from smallwins.config.settings import InboxSettings, listen_address
 from smallwins.daemon.threads import in_thread
-from smallwins.plugins.source import Source
 
 if TYPE_CHECKING:
     from smallwins.daemon.daemon import Daemon
@@ -37,22 +36,6 @@ FIELDS = {"title", "tags", "value", "unit", "private"}
 _UNIT = re.compile(r"[^\W\d][\w/]{0,19}")
 MAX_CONNECTIONS = 32  # more at once are told to come back, not given a thread each
 READ_TIMEOUT = 10.0  # seconds a client may take to send its request
-
-
-def inbox_problem(settings: InboxSettings, sources: list[Source]) -> str | None:
-    """Why the inbox cannot hand wins to its source (for a config error), or None."""
-    if not settings.listen:
-        return None
-    for source in sources:
-        if source.name == settings.source:
-            if source.detector.writable:
-                return None
-            return (
-                f"the source {settings.source!r} is a {source.detector_name} source, which "
-                "cannot take written wins: name a journal source"
-            )
-    known = ", ".join(s.name for s in sources) or "none"
-    return f"no source {settings.source!r} to take the inbox's wins (the sources: {known})"
 
 
 class Refused(Exception):

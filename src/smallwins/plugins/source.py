@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from smallwins.api.detector import Detector, SourceOffer
-from smallwins.config import Config, SourceSettings
+from smallwins.config import Config, InboxSettings, SourceSettings
 from smallwins.config.problems import describe, relevant
 from smallwins.errors import ConfigError
 from smallwins.plugins.loader import Plugins, offers
@@ -127,3 +127,19 @@ def _from_offers(plugins: Plugins, chosen: list[SourceOffer]) -> list[Source]:
         settings = SourceSettings(detector=offer.detector)
         sources.append(Source(offer.name, detector, settings, offer.says))
     return sources
+
+
+def inbox_problem(settings: InboxSettings, sources: list[Source]) -> str | None:
+    """Why the inbox cannot hand wins to its source (for a config error), or None."""
+    if not settings.listen:
+        return None
+    for source in sources:
+        if source.name == settings.source:
+            if source.detector.writable:
+                return None
+            return (
+                f"the source {settings.source!r} is a {source.detector_name} source, which "
+                "cannot take written wins: name a journal source"
+            )
+    known = ", ".join(s.name for s in sources) or "none"
+    return f"no source {settings.source!r} to take the inbox's wins (the sources: {known})"
