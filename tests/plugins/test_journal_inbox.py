@@ -7,6 +7,7 @@ import http.client
 import json
 import os
 import re
+import signal
 import ssl
 import subprocess
 import time
@@ -272,3 +273,22 @@ def test_tls_off_the_loopback_and_a_config_that_is_not_safe(
         assert proc.stop() == 0
     finally:
         proc.close()
+
+
+def test_a_reload_with_a_new_token_restarts_the_inbox(
+    inbox: tuple[DaemonProcess, str], inbox_home: Path, receiver: Receiver
+) -> None:
+    proc, _ = inbox
+    new = "a-new-token-for-the-inbox-0123"
+    write_config(inbox_home, receiver, f'listen = "127.0.0.1:0"\ntoken = "{new}"')
+    before = proc.stderr.count("/wins to record a win")
+    os.kill(proc.proc.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while proc.stderr.count("/wins to record a win") == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    url = re.findall(r"POST (\S+/wins)", proc.stderr)[-1]
+    assert post(url, as_json({"title": "Old token"}))[0] == 401
+    assert post(url, as_json({"title": "New token"}), token=new)[0] == 201
+    told_of(receiver, "New token")
+    assert proc.stop() == 0
+    assert new not in proc.stderr and TOKEN not in proc.stderr
