@@ -174,6 +174,8 @@ def refused_with_what_to_fix(proc: DaemonProcess, url: str, inbox_home: Path) ->
     for kwargs, status, says in cases:
         got, answer = post(url, **kwargs)
         assert (got, says in answer.get("error", "")) == (status, True), (kwargs, got, answer)
+    got, answer = post(f"{url}?token={TOKEN}", good, token=None)  # the token goes in the header
+    assert got == 401
     got, answer = post(url.replace("/wins", "/other"), good)
     assert got == 404 and "POST /wins" in answer["error"]
 

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs
 from smallwins.api.win import Win
 from smallwins.config.settings import InboxSettings, listen_address
 from smallwins.daemon.threads import in_thread
+from smallwins.redact import REDACTOR
 
 if TYPE_CHECKING:
     from smallwins.daemon.daemon import Daemon
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("smallwins.inbox")
 
 FIELDS = {"title", "tags", "value", "unit", "private"}
+_QUERY = re.compile(r"\?\S*")
 _UNIT = re.compile(r"[^\W\d][\w/]{0,19}")
 MAX_CONNECTIONS = 32  # more at once are told to come back, not given a thread each
 READ_TIMEOUT = 10.0  # seconds a client may take to send its request
@@ -95,6 +97,10 @@ class _Server(ThreadingHTTPServer):
             self._slots.release()
             raise
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up or fails its TLS handshake: one line, not a traceback.
+        log.debug("inbox: a request from %s failed", client_address[0], exc_info=True)
+
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
@@ -141,6 +147,7 @@ class Inbox:
         self.settings = settings
         token = settings.token.get_secret_value() if settings.token else ""
         self._token = token.encode("utf-8")
+        REDACTOR.add(token)  # should it ever reach a log line, it is masked
         self.limit = RateLimit(settings.per_minute)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -336,7 +343,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise Refused(411, "send a Content-Length header")
         if int(length) > limit:
             raise Refused(413, f"the body is {length} bytes; the inbox takes at most {limit}")
-        body = self.rfile.read(int(length))
+        try:
+            body = self.rfile.read(int(length))
+        except TimeoutError:
+            raise Refused(408, f"the body did not arrive within {READ_TIMEOUT:g} s") from None
         if len(body) < int(length):
             raise Refused(400, "the body ended before its Content-Length")
         return body
@@ -350,19 +360,19 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
     ) -> None:
         data = json.dumps(payload).encode("utf-8")
-        if status >= 400:
-            # A refused request's body may be left unread: the connection cannot be reused.
-            self.close_connection = True
+        # One request a connection: an idle kept-alive one would hold a thread, and a refused
+        # request's body may be left unread.
+        self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
-        if self.close_connection:
-            self.send_header("Connection", "close")
+        self.send_header("Connection", "close")
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The request line and status only: headers (the token) are never logged.
-        log.debug("inbox: %s %s", self.address_string(), format % args)
+        # The request line and status only: headers (the token) are never logged, nor a
+        # query string, where a client might have put it.
+        log.debug("inbox: %s %s", self.address_string(), _QUERY.sub("?...", format % args))
