@@ -302,6 +302,8 @@ class Settings(BaseSettings):
     celebrate: Celebrate = "auto"
     digest: Literal["off", "auto", "daily", "weekly", "both"] = "auto"
     digest_at: time = time(20, 30)
+    # At most one insight a month across goals ("On days with sits, ..."); false: none.
+    insights: bool = True
     templates: dict[str, Annotated[tuple[TemplateVariant, ...], Field(min_length=1)]] = {}
     # The report page the daemon keeps current ("~/smallwins.html"); none when empty.
     report: Path | None = None

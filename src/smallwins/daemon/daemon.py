@@ -19,6 +19,7 @@ from smallwins.coach.coach import Coach, build_coach
 from smallwins.coach.pipeline import Pipeline
 from smallwins.config import Config
 from smallwins.daemon.inbox import Inbox, keep_inbox, serve_inbox
+from smallwins.daemon.insights import InsightClock
 from smallwins.daemon.pages import keep_report
 from smallwins.daemon.scanning import Scanner
 from smallwins.daemon.systemd import sd_notify, watchdog_interval
@@ -69,6 +70,7 @@ class Daemon:
         self._tasks: list[asyncio.Task[Any]] = []
         self._running_loop: asyncio.AbstractEventLoop | None = None
         self.scanner = Scanner(self)
+        self.insights = InsightClock()
         # Closed when the daemon stops, before the ledger is: a send that outlives the daemon
         # then writes nothing.
         self.delivery_gate = Gate()
@@ -120,6 +122,7 @@ class Daemon:
                 return
             try:
                 await self.tick()
+                self.insights.after_tick(self)
             except Exception as exc:  # the next tick tries again
                 if not self.outage.failed(exc):
                     log.error("the coach's clock failed: %r", exc)
@@ -160,6 +163,7 @@ class Daemon:
         finally:
             self.first_pass_done.set()
         await self.tick()
+        self.insights.after_tick(self)
 
     # -- delivering -----------------------------------------------------------------------
 
