@@ -36,9 +36,10 @@ ACTIVE_NEAR = 7
 MIN_DAYS = 90
 MIN_EACH = 10
 WINDOW = 365
-# What stands: a false-discovery rate of 5% over every pair tried, a change of at least 10%,
-# and the same direction in at least 8 of 10 resamples of months.
-ALPHA = 0.05
+# What stands: a false-discovery rate of 1% over every pair tried (strict, as the daemon looks
+# again every day until one stands, and a person hears it as a fact about themselves), a
+# change of at least 10%, and the same direction in at least 8 of 10 resamples of months.
+ALPHA = 0.01
 MIN_CHANGE = 0.10
 STABILITY = 10
 MIN_HELD = 0.8
