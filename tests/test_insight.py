@@ -10,13 +10,14 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from smallwins import Win
+from smallwins import RestDay, Win
+from smallwins.api.moment import Moment
 from smallwins.coach import insight
 from smallwins.coach.insight import Finding, consider, pairs
 from tests.daemon_proc import DaemonProcess
@@ -56,7 +57,9 @@ def wins(days: dict[int, int], source: str) -> list[Win]:
     ]
 
 
-def sim(tmp_path: Path | None, seed: int, effect: float) -> Sim:
+def sim(
+    tmp_path: Path | None, seed: int, effect: float, rest: Sequence[RestDay] | None = None
+) -> Sim:
     goals = [
         day_goal("sits", "sits", noun="sit", plural="sits"),
         day_goal("code", "code", noun="commit", plural="commits"),
@@ -69,13 +72,21 @@ def sim(tmp_path: Path | None, seed: int, effect: float) -> Sim:
     )
     made = history(seed, effect)
     for source in ("sits", "code"):
-        s.scan(source, wins(made[source], source), now=local(START, 3), first_scan=True)
+        s.scan(
+            source,
+            wins(made[source], source),
+            now=local(START, 3),
+            first_scan=True,
+            rest_days=rest if source == "sits" else None,
+        )
     s.restart(NOW)
     return s
 
 
-def look(s: Sim, now: datetime = NOW, **kw: object) -> list[object]:
-    return consider(s.ledger, s.coach, targets_for, now, **kw)  # type: ignore[arg-type]
+def look(
+    s: Sim, now: datetime = NOW, *, worker: Sequence[str] = insight.WORKER, timeout: float = 60
+) -> list[Moment]:
+    return consider(s.ledger, s.coach, targets_for, now, worker=worker, timeout=timeout)
 
 
 def test_a_real_effect_is_told_with_its_numbers(tmp_path: Path) -> None:
@@ -174,7 +185,7 @@ def test_the_daemon_tells_one_after_its_first_pass_unless_insights_are_off(
             # Both first scans recorded: the look would start now; give it time not to.
             daemon.wait_for_log("source yoga:", timeout=60)
             daemon.wait_for_log("source sits:", timeout=60)
-            time.sleep(3)
+            time.sleep(8)
         assert daemon.stop() == 0
         said = daemon.stderr
     finally:
@@ -182,7 +193,7 @@ def test_the_daemon_tells_one_after_its_first_pass_unless_insights_are_off(
     assert ("insights:" in said) == on, said
 
 
-def logged(caplog: pytest.LogCaptureFixture, fn: Callable[[], list[object]]) -> list[str]:
+def logged(caplog: pytest.LogCaptureFixture, fn: Callable[[], list[Moment]]) -> list[str]:
     with caplog.at_level(logging.WARNING, logger="smallwins.coach"):
         assert fn() == []
     return [r.getMessage() for r in caplog.records if r.name == "smallwins.coach"]
@@ -206,6 +217,19 @@ def test_a_slow_worker_is_given_up_on(tmp_path: Path, caplog: pytest.LogCaptureF
     assert s.told("insight") == []
 
 
+def test_rest_days_and_days_away_from_both_are_left_out() -> None:
+    # A fortnight of rest days for sits: neither a day with a sit nor one without.
+    rest = [RestDay(START + timedelta(days=n)) for n in range(100, 114)]
+    s = sim(None, seed=3, effect=0.35, rest=rest)
+    (tried,) = [p for p in pairs(s.coach, s.coach.schedule.today(NOW)) if p["a"] == "sits"]
+    assert len(tried["with_a"]) == DAYS - 14
+    # A month after the history ended, the days since are days away from both: not counted.
+    later_on = s.coach.schedule.today(NOW) + timedelta(days=30)
+    (later,) = [p for p in pairs(s.coach, later_on) if p["a"] == "sits"]
+    assert later["with_a"] == tried["with_a"]
+    s.ledger.close()
+
+
 def test_too_little_history_tries_nothing() -> None:
     s = sim(None, seed=3, effect=0.35)
     assert pairs(s.coach, START + timedelta(days=60)) == []
@@ -215,7 +239,7 @@ def test_too_little_history_tries_nothing() -> None:
 def test_the_worker_answers_json_and_never_loads_scipy_in_the_caller() -> None:
     request = {
         "seed": 0,
-        "resamples": 99,
+        "resamples": 999,
         "stability": 3,
         "questions": [
             {
@@ -235,6 +259,6 @@ def test_the_worker_answers_json_and_never_loads_scipy_in_the_caller() -> None:
         [*insight.WORKER], input=json.dumps(request), capture_output=True, text=True, check=True
     )
     pair = json.loads(done.stdout)["answers"][0]["pairs"][0]
-    assert pair["change"] == 1.0 and pair["held"] == 3 and pair["q"] < 0.05
+    assert pair["change"] == 1.0 and pair["held"] == 3 and pair["q"] <= 0.002
     assert Finding(**{k: pair[k] for k in Finding.__slots__}).stands
     assert "scipy" not in sys.modules

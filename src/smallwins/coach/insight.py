@@ -32,6 +32,7 @@ WORKER = (sys.executable, "-m", "smallwins.coach.insight_worker")
 # A pair is tried over at most the last year of closed days on which both goals were active
 # (a win within ACTIVE_NEAR days, and not a rest day); it needs MIN_DAYS of them, with and
 # without A on MIN_EACH each.
+# A gap of up to two weeks is days without; a longer one is time away from the goal.
 ACTIVE_NEAR = 7
 MIN_DAYS = 90
 MIN_EACH = 10
@@ -81,6 +82,7 @@ def pairs(coach: Coach, today: date) -> list[dict[str, Any]]:
     }
     rest = {name: set(coach.trackers[name].rest) for name in days}
     firsts = {name: min(d) for name, d in days.items() if d}
+    lasts = {name: max(d) for name, d in days.items() if d}
     active = {name: _active(d, rest[name]) for name, d in days.items()}
     tried = []
     for a in coach.goals:
@@ -89,8 +91,10 @@ def pairs(coach: Coach, today: date) -> list[dict[str, Any]]:
                 continue
             if set(a.sources) & set(b.sources):
                 continue  # a win counted by both would go with itself
-            start = max(firsts[a.name], firsts[b.name], end - timedelta(days=WINDOW - 1))
-            span = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+            # The days after the last win of both say nothing of either.
+            last = min(end, max(lasts[a.name], lasts[b.name]))
+            start = max(firsts[a.name], firsts[b.name], last - timedelta(days=WINDOW - 1))
+            span = [start + timedelta(days=n) for n in range((last - start).days + 1)]
             span = [d for d in span if d in active[a.name] and d in active[b.name]]
             with_a = [1 if days[a.name].get(d, 0.0) > 0 else 0 for d in span]
             if len(span) < MIN_DAYS or min(sum(with_a), len(span) - sum(with_a)) < MIN_EACH:
