@@ -26,6 +26,7 @@ EMOJI = {
     "never_miss_twice": "🧵",
     "digest": "🌙",
     "weekly_digest": "📅",
+    "insight": "🔎",
 }
 # A kind of a plugin's own: every title starts with one emoji all the same.
 EMOJI_OTHER = "✨"
