@@ -80,20 +80,12 @@ class Daemon:
             ledger.location,
             started=lambda title, body: self.notifier.alert(title, body),
         )
-        self.notifier = self._make_notifier()
+        self.notifier = make_notifier(self.config, self.paths)
         self.pipeline = self._make_pipeline()
         self.deliverer = self._make_deliverer()
         self.inbox: Inbox | None = None
 
     # -- building blocks ------------------------------------------------------------------
-
-    def _make_notifier(self) -> Notifier:
-        notify = self.config.settings.notify
-        return Notifier(
-            notify.urls,
-            storage=self.paths.apprise_storage,
-            timeout=notify.send_timeout_seconds,
-        )
 
     def _make_pipeline(self) -> Pipeline:
         settings = self.config.settings
@@ -228,7 +220,7 @@ class Daemon:
             return
         self.config = config
         self.sources = {s.name: s for s in sources}
-        self.notifier = self._make_notifier()
+        self.notifier = make_notifier(self.config, self.paths)
         self.pipeline = self._make_pipeline()
         self.deliverer = self._make_deliverer()
         await self._load_coach()
@@ -324,3 +316,13 @@ async def watchdog(daemon: Daemon, interval: float) -> None:
     while not daemon.stopping:
         sd_notify("WATCHDOG=1")
         await daemon.rest(interval)
+
+
+def make_notifier(config: Config, paths: Paths) -> Notifier:
+    """The notification targets the config names, with their Apprise storage."""
+    notify = config.settings.notify
+    return Notifier(
+        notify.urls,
+        storage=paths.apprise_storage,
+        timeout=notify.send_timeout_seconds,
+    )
