@@ -296,6 +296,32 @@ def test_a_dedupe_key_is_told_once(ledger: Ledger) -> None:
     assert ledger.outbox_targets(told[0].id or 0) == ["a"]
 
 
+def test_experiments_are_declared_stopped_and_taken_back(url: str) -> None:
+    with open_ledger(url) as ledger:
+        sits = ledger.add_experiment("sit before coffee", "code", date(2026, 11, 1), 14)
+        walk = ledger.add_experiment("walk first", "sits", date(2026, 10, 20), 7)
+        late = ledger.add_experiment("no phone", "code", date(2026, 11, 10), 3)
+        assert sits.last_day == date(2026, 11, 14)
+        assert [e.name for e in ledger.experiments()] == [
+            "walk first",
+            "sit before coffee",
+            "no phone",
+        ]
+        assert ledger.read(lambda view: [e.name for e in view.experiments("code")]) == [
+            "sit before coffee",
+            "no phone",
+        ]
+        ledger.stop_experiment(sits.id, date(2026, 11, 5))
+        ledger.remove_experiment(late.id)
+    with open_ledger(url) as reopened:
+        kept = reopened.experiments()
+    assert [(e.id, e.name, e.goal, e.start, e.days, e.stopped) for e in kept] == [
+        (walk.id, "walk first", "sits", date(2026, 10, 20), 7, None),
+        (sits.id, "sit before coffee", "code", date(2026, 11, 1), 14, date(2026, 11, 5)),
+    ]
+    assert kept[1].last_day == date(2026, 11, 5)
+
+
 def test_the_outbox_claims_acks_and_backs_off(ledger: Ledger) -> None:
     ledger.add_moment(moment("m"), ["a", "b"])
     due = ledger.due(NOW, ["a", "b"])

@@ -7,6 +7,7 @@ Open one with ``open_ledger(url)``; the URL's scheme picks the implementation (s
 from smallwins.ledger.protocol import Ledger, LedgerView, WinBatch
 from smallwins.ledger.records import (
     DayTotal,
+    Experiment,
     FrozenSend,
     PendingDelivery,
     SetbackMark,
@@ -30,6 +31,7 @@ MEMORY_URL = "sqlite://"
 __all__ = [
     "MEMORY_URL",
     "DayTotal",
+    "Experiment",
     "FrozenSend",
     "Ledger",
     "LedgerNotFound",

@@ -19,6 +19,7 @@ from smallwins.api.moment import Moment
 from smallwins.api.win import Win
 from smallwins.ledger.records import (
     DayTotal,
+    Experiment,
     FrozenSend,
     PendingDelivery,
     SetbackMark,
@@ -70,6 +71,9 @@ class LedgerView(Protocol):
         until: date | None = None,
     ) -> list[tuple[str, RestDay]]:
         """Rest days as ``(source, RestDay)``, by day; ``since`` and ``until`` are inclusive."""
+
+    def experiments(self, goal: str | None = None) -> list[Experiment]:
+        """The experiments declared (on ``goal``, or on any), by start day."""
 
     # -- moments -------------------------------------------------------------------------
 
@@ -196,6 +200,17 @@ class Ledger(LedgerView, Protocol):
 
     def outbox_targets(self, moment_id: int) -> list[str]:
         """The targets a moment was queued for."""
+
+    # -- experiments ---------------------------------------------------------------------
+
+    def add_experiment(self, name: str, goal: str, start: date, days: int) -> Experiment:
+        """Declare an experiment on ``goal``: ``days`` local days from ``start``."""
+
+    def stop_experiment(self, experiment_id: int, last_day: date) -> None:
+        """End an experiment early: ``last_day`` is the last day it counts."""
+
+    def remove_experiment(self, experiment_id: int) -> None:
+        """Take an experiment back (one stopped before any of its days ended)."""
 
     # -- sources -------------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from smallwins.api.moment import Moment
@@ -116,6 +116,24 @@ class FrozenSend:
     outbox_ids: tuple[int, ...]
     # The numbers of the weekly digest's picture, when the message is one such digest.
     picture: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Experiment:
+    """A change a person tries on a goal from ``start`` for ``days`` local days; ``stopped``
+    is the last day counted when it was ended early."""
+
+    id: int
+    name: str
+    goal: str
+    start: date
+    days: int
+    stopped: date | None = None
+
+    @property
+    def last_day(self) -> date:
+        """The last day of the window (the one stopped on, when it was stopped early)."""
+        return self.stopped or self.start + timedelta(days=self.days - 1)
 
 
 @dataclass(frozen=True, slots=True)

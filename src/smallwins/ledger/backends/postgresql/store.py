@@ -14,6 +14,7 @@ from smallwins.api.win import Win
 from smallwins.ledger.backends.postgresql.address import Address
 from smallwins.ledger.backends.postgresql.batch import PostgresBatch
 from smallwins.ledger.backends.postgresql.connection import connect
+from smallwins.ledger.backends.postgresql.experiments import ExperimentStore
 from smallwins.ledger.backends.postgresql.outbox import MomentStore
 from smallwins.ledger.backends.postgresql.schema import MIGRATIONS, migrate, version
 from smallwins.ledger.backends.postgresql.wins import WinStore
@@ -28,7 +29,7 @@ def _no_targets(_moment: Moment) -> Sequence[str]:
     return ()
 
 
-class PostgresLedger(WinStore, MomentStore):
+class PostgresLedger(WinStore, MomentStore, ExperimentStore):
     """The ledger in one PostgreSQL database. Safe to share between threads.
 
     The coach's view inside a write is the ledger itself: its reads take the same reentrant

@@ -111,6 +111,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE outbox ADD COLUMN send_id INTEGER REFERENCES sends (id);
     CREATE INDEX outbox_send ON outbox (send_id);
     """,
+    # Experiments: a change tried on a goal over a window of local days.
+    """
+    CREATE TABLE experiments (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        goal TEXT NOT NULL,
+        start TEXT NOT NULL,
+        days INTEGER NOT NULL,
+        stopped TEXT,
+        created_at REAL NOT NULL
+    );
+    CREATE INDEX experiments_goal ON experiments (goal, start);
+    """,
 )
 
 
