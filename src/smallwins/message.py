@@ -27,6 +27,7 @@ EMOJI = {
     "digest": "🌙",
     "weekly_digest": "📅",
     "insight": "🔎",
+    "experiment": "🧪",
 }
 # A kind of a plugin's own: every title starts with one emoji all the same.
 EMOJI_OTHER = "✨"

@@ -27,6 +27,7 @@ from smallwins.coach.celebration import (
 )
 from smallwins.coach.digest import digest_moments, untitled
 from smallwins.coach.life import Life, celebrates, far_from_usual
+from smallwins.coach.experiment import ended_moments
 from smallwins.coach.schedule import Schedule
 from smallwins.coach.voice import Voice, call_rule
 from smallwins.config import QuietHours, Settings
@@ -287,6 +288,7 @@ class Coach:
                 for rule_name, rule in self.rules:
                     tells = call_rule(rule_name, rule.on_week_end, event_week)
                     moments.extend(self.voice.moments(ledger, tells, now, goal=goal.name))
+        moments.extend(ended_moments(ledger, self.goals, self.trackers, self.schedule, now))
         digest_at = self.schedule.digest_time(today)
         if digest_at is not None and now >= digest_at:
             moments.extend(digest_moments(self, ledger, today, now))
