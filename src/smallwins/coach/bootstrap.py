@@ -75,7 +75,40 @@ def change_interval(
     changes = [mean / base - 1 for base, mean in pairs if base > 0]
     if len(changes) < resamples // 2:
         return None
-    # Cut points at 2.5%, 5%, ..., 97.5%: the first and the last bound the interval.
-    tail = (1 - CONFIDENCE) / 2
-    cuts = statistics.quantiles(changes, n=round(1 / tail), method="inclusive")
-    return cuts[0], cuts[-1]
+    tail = expanded_tail(min(len(before), len(during)))
+    changes.sort()
+    return _percentile(changes, tail), _percentile(changes, 1 - tail)
+
+
+def expanded_tail(days: int) -> float:
+    """The tail each end of the interval leaves out: 2.5% widened for few days.
+
+    A percentile interval over few days is too narrow, as a z-interval is where a t one is
+    due; Hesterberg's expanded percentile interval takes the percentiles at which the
+    normal's quantile is Student's t's for ``days - 1`` degrees of freedom (2.16 for 14
+    days: the 1.5th and 98.5th percentiles)."""
+    normal = statistics.NormalDist()
+    z = normal.inv_cdf(1 - (1 - CONFIDENCE) / 2)
+    if days < 2:
+        return (1 - CONFIDENCE) / 2
+    return 1 - normal.cdf(_student_t(z, days - 1))
+
+
+def _student_t(z: float, df: int) -> float:
+    """Student's t quantile at the normal's ``z``, by the Cornish-Fisher expansion (within
+    0.5% of the exact value from 4 degrees of freedom on; wider below, as it should be)."""
+    z3, z5, z7 = z**3, z**5, z**7
+    return (
+        z
+        + (z3 + z) / (4 * df)
+        + (5 * z5 + 16 * z3 + 3 * z) / (96 * df**2)
+        + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * df**3)
+    )
+
+
+def _percentile(ordered: Sequence[float], share: float) -> float:
+    """The value ``share`` of the way through ``ordered``, interpolated between neighbours."""
+    place = share * (len(ordered) - 1)
+    low = math.floor(place)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (place - low)

@@ -20,8 +20,8 @@ from smallwins.api.moment import Moment
 from smallwins.api.progress import Tracker
 from smallwins.coach.bootstrap import change_interval
 from smallwins.coach.schedule import Schedule
-from smallwins.coach.stats import num
 from smallwins.ledger import Experiment, LedgerView
+from smallwins.message import number
 
 BASELINE_DAYS = 28
 
@@ -106,8 +106,8 @@ class Outcome:
             return f"'{name}': no days before it to compare against"
         if self.mean_during is None:
             return f"'{name}': none of its days has ended yet"
-        what = f"{_per_day(self.goal, self.experiment.goal)}: {num(self.mean_during)} during "
-        what += f"'{name}' against {num(self.mean_before)} before"
+        what = f"{_per_day(self.goal, self.experiment.goal)}: {number(self.mean_during)} during "
+        what += f"'{name}' against {number(self.mean_before)} before"
         days = f"{self.days_during} days against {self.days_before}"
         change = self.change
         if change is None:
