@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -12,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smallwins.api.win import local_day
+from smallwins.message import number
 from tests.browser import CHROMIUM, MISSING, Browser, Visit
 from tests.cli_run import smallwins
 from tests.conftest import Repo
@@ -172,6 +174,44 @@ def test_a_zone_far_from_utc_with_its_own_day_boundary(home: Path, tmp_path: Pat
     assert f"<title>{before}: 20</title>" in html and f"<title>{day}: 7</title>" in html
     assert f"{before} 02:30</time>" in html and f"{day} 23:30</time>" in html
     assert "(Pacific/Kiritimati)" in desktop.text
+
+
+@needs_chromium
+def test_a_goals_experiments_are_a_table_of_the_numbers_of_experiment_list(
+    home: Path, tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    today = local_day(now, UTC, time(4))
+    lines = [
+        session(datetime.combine(today - timedelta(days=back), time(7, 10), UTC), minutes)
+        for back in range(60, 0, -1)
+        # Longer sits in the two weeks that ended a week ago.
+        for minutes in [(15 if 7 < back <= 21 else 10) + back % 5]
+    ]
+    record(home, lines)
+    began = today - timedelta(days=21)
+    for args in (("sit before coffee", "--from", str(began)), ("evening walk",)):
+        done = smallwins("experiment", "start", args[0], "--goal", "sitting", *args[1:], env=env())
+        assert done.returncode == 0, done.stderr
+    listed = smallwins("experiment", "list", "--json", env=env())
+    ended, running = json.loads(listed.stdout)
+
+    page = write_report(tmp_path)
+    desktop, phone = open_page(page, tmp_path / "shots")
+
+    html = page.read_text()
+    assert html.count("<h3>Experiments</h3>") == 1  # the weekly goal has none
+    low, high = (round(x * 100) for x in ended["interval"])
+    row = (
+        f'<th scope="row">sit before coffee</th><td>{began} to {began + timedelta(days=13)} '
+        f"(14 days)</td><td>{ended['before'][0]} to {ended['before'][1]} (28 days)</td>"
+        f"<td>{number(ended['mean_during'])}</td><td>{number(ended['mean_before'])}</td>"
+        f"<td>{round(ended['change'] * 100):+d}%</td><td>{low:+d}% to {high:+d}%</td>"
+    )
+    assert row in html
+    assert running["interval"] is None and "<td>when it ends</td>" in html
+    for visit in (desktop, phone):
+        assert "Experiments" in visit.text and "evening walk" in visit.text
 
 
 def test_goal_and_range_options(home: Path, tmp_path: Path) -> None:

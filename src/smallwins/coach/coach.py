@@ -26,8 +26,8 @@ from smallwins.coach.celebration import (
     summary_moment,
 )
 from smallwins.coach.digest import digest_moments, untitled
-from smallwins.coach.life import Life, celebrates, far_from_usual
 from smallwins.coach.experiment import ended_moments
+from smallwins.coach.life import Life, celebrates, far_from_usual
 from smallwins.coach.schedule import Schedule
 from smallwins.coach.voice import Voice, call_rule
 from smallwins.config import QuietHours, Settings

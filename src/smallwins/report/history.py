@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from smallwins.api.goal import Goal
 from smallwins.api.progress import Tracker, WeekClose, week_start
 from smallwins.coach.coach import Coach, tracker_from
+from smallwins.coach.experiment import Outcome, outcome
 from smallwins.coach.stats import GoalStats, goal_stats
 from smallwins.ledger import Ledger, LedgerView, StoredWin
 
@@ -64,6 +65,7 @@ class GoalHistory:
     more_wins: int
     # The weeks (their Mondays) the coach told as marginal gains.
     told_gains: frozenset[date] = frozenset()
+    experiments: tuple[Outcome, ...] = ()
 
     @property
     def goal(self) -> Goal:
@@ -81,7 +83,9 @@ def gather(
     """Each of ``goals``'s history through ``today``, day by day from ``start`` (weeks and
     target steps from the first day); its wins listed up to ``list_end``."""
 
-    def read(view: LedgerView) -> list[tuple[Tracker, list[StoredWin], frozenset[date]]]:
+    def read(
+        view: LedgerView,
+    ) -> list[tuple[Tracker, list[StoredWin], frozenset[date], list[Outcome]]]:
         first = list_end - timedelta(days=LIST_DAYS - 1)
         found = []
         for goal in goals:
@@ -93,12 +97,14 @@ def gather(
                 week_start(coach.schedule.today(at)) - timedelta(weeks=1)
                 for at in view.times_told("marginal_gain", goal.name)
             )
-            found.append((tracker_from(view, goal), counted, gains))
+            tracker = tracker_from(view, goal)
+            tried = [outcome(e, goal, tracker, today) for e in view.experiments(goal.name)]
+            found.append((tracker, counted, gains, tried))
         return found
 
     return [
-        replace(history(tracker, wins, today, start), told_gains=gains)
-        for tracker, wins, gains in ledger.read(read)
+        replace(history(tracker, wins, today, start), told_gains=gains, experiments=tuple(tried))
+        for tracker, wins, gains, tried in ledger.read(read)
     ]
 
 

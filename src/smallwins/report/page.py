@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from smallwins.api.goal import Goal
 from smallwins.coach.stats import amount, day_share, num, this_week_percent
 from smallwins.message import shown
-from smallwins.report import charts
+from smallwins.report import charts, experiments
 from smallwins.report.history import LIST_DAYS, GoalHistory
 
 STYLE = """
@@ -131,7 +131,8 @@ def _goal(n: int, history: GoalHistory, start: date, end: date, zone: ZoneInfo) 
             + (keys if chart.ident.endswith("-weeks") else "")
             + f"<details><summary>The numbers</summary>{chart.table}</details></figure>"
         )
-    return head + "".join(figures) + _wins(history, end, zone) + "</section>"
+    tried = experiments.table(history.experiments)
+    return head + "".join(figures) + tried + _wins(history, end, zone) + "</section>"
 
 
 def _stat(name: str, value: str, after: str = "") -> str:
