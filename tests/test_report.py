@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from smallwins.api.win import local_day
-from smallwins.message import number
+from smallwins.coach.stats import num
 from tests.browser import CHROMIUM, MISSING, Browser, Visit
 from tests.cli_run import smallwins
 from tests.conftest import Repo
@@ -205,7 +205,7 @@ def test_a_goals_experiments_are_a_table_of_the_numbers_of_experiment_list(
     row = (
         f'<th scope="row">sit before coffee</th><td>{began} to {began + timedelta(days=13)} '
         f"(14 days)</td><td>{ended['before'][0]} to {ended['before'][1]} (28 days)</td>"
-        f"<td>{number(ended['mean_during'])}</td><td>{number(ended['mean_before'])}</td>"
+        f"<td>{num(ended['mean_during'])} min</td><td>{num(ended['mean_before'])} min</td>"
         f"<td>{round(ended['change'] * 100):+d}%</td><td>{low:+d}% to {high:+d}%</td>"
     )
     assert row in html

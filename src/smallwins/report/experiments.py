@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from html import escape
 
 from smallwins.coach.experiment import Outcome, Window
-from smallwins.message import number, shown
+from smallwins.coach.stats import amount
+from smallwins.message import shown
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
@@ -39,13 +40,19 @@ def _row(found: Outcome) -> str:
         escape(shown(found.experiment.name)),
         _window(found.during, found.days_during),
         _window(found.before, found.days_before),
-        number(found.mean_during) if found.mean_during is not None else "",
-        number(found.mean_before) if found.mean_before is not None else "",
+        _amount(found, found.mean_during),
+        _amount(found, found.mean_before),
         _percent(change) if change is not None else "",
         interval,
     )
     head, *rest = cells
     return f'<tr><th scope="row">{head}</th>' + "".join(f"<td>{c}</td>" for c in rest) + "</tr>"
+
+
+def _amount(found: Outcome, value: float | None) -> str:
+    if value is None or found.goal is None:
+        return ""
+    return escape(amount(found.goal, value))
 
 
 def _window(window: Window | None, days: int) -> str:
