@@ -28,7 +28,7 @@ def _running(ledger: Ledger, today: date) -> list[Experiment]:
     return [e for e in ledger.experiments() if e.last_day >= today]
 
 
-@experiment.command()
+@experiment.command(short_help="Start an experiment on a goal.")
 @click.argument("name")
 @click.option("--goal", required=True, help="The goal it is meant to change.")
 @click.option(
@@ -95,7 +95,7 @@ def start(context: Context, name: str, goal: str, days: int, start: str | None) 
     )
 
 
-@experiment.command()
+@experiment.command(short_help="End a running experiment early.")
 @click.argument("name", required=False)
 @pass_context
 def stop(context: Context, name: str | None) -> None:
@@ -125,7 +125,7 @@ def stop(context: Context, name: str | None) -> None:
     click.echo(f"Stopped '{found.name}': its days are {found.start} to {last}.")
 
 
-@experiment.command(name="list")
+@experiment.command(name="list", short_help="Each experiment and what it did.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
 @pass_context
 def list_(context: Context, as_json: bool) -> None:

@@ -24,6 +24,8 @@ from smallwins.ledger import Experiment, LedgerView
 from smallwins.message import number
 
 BASELINE_DAYS = 28
+# A change that would take more than this many times the days seen to show is no change.
+NIL_DAYS = 9
 
 Window = tuple[date, date]
 
@@ -73,13 +75,16 @@ class Outcome:
 
     def more_days(self) -> int | None:
         """About how many more days would make the interval leave out 0, at the change seen
-        so far: the interval narrows as the square root of the days. None when no number
-        of days would (no change to see) or the interval already does."""
+        so far: the interval narrows as the square root of the days. None when the interval
+        already does, or when the change is too small for the days to show (it would take
+        more than ``NIL_DAYS`` times the days seen): then there is no difference to see."""
         change = self.change
         if self.interval is None or change is None or self.clear or round(change * 100) == 0:
             return None
         half = (self.interval[1] - self.interval[0]) / 2
         needed = self.days_during * (half / abs(change)) ** 2
+        if needed > NIL_DAYS * self.days_during:
+            return None
         return max(1, math.ceil(needed - self.days_during))
 
     def to_json(self) -> dict[str, Any]:
