@@ -82,6 +82,11 @@ def test_an_experiment_begun_in_the_past_is_listed_and_its_end_told_once(
     assert str(told[0]["message"]).startswith("Wins of your own per day: ")  # the journal's words
     assert str(told[0]["message"]) == found["sentence"]
     assert told[0]["type"] == "info"
+    # Replay tells it too, once, the morning after its last day, in the same words.
+    replayed = json.loads(cli(journal_home, "replay", "--json"))
+    [end] = [m for m in replayed if m["kind"] == "experiment"]
+    assert end["message"] == found["sentence"] and end["title"].endswith("has ended")
+    assert end["at"].startswith(str(BEGAN + timedelta(days=14)))
 
 
 def test_a_running_experiment_is_stopped_early(journal_home: Path) -> None:

@@ -79,6 +79,12 @@ def replay(
             save_cursor=False,
             rest_days=days,
         )
+    for experiment in history.experiments():
+        added = memory.add_experiment(
+            experiment.name, experiment.goal, experiment.start, experiment.days
+        )
+        if experiment.stopped is not None:
+            memory.stop_experiment(added.id, experiment.stopped)
     if wins:
         pipeline.load(wins[0].occurred_at)
     clock = wins[0].occurred_at if wins else None
