@@ -288,11 +288,10 @@ class Coach:
                 for rule_name, rule in self.rules:
                     tells = call_rule(rule_name, rule.on_week_end, event_week)
                     moments.extend(self.voice.moments(ledger, tells, now, goal=goal.name))
-        moments.extend(ended_moments(ledger, self.goals, self.trackers, self.schedule, now))
         digest_at = self.schedule.digest_time(today)
         if digest_at is not None and now >= digest_at:
             moments.extend(digest_moments(self, ledger, today, now))
-        return moments
+        return moments + ended_moments(ledger, self.goals, self.trackers, self.schedule, now)
 
 
 def _has_days(tracker: Tracker | None) -> bool:
