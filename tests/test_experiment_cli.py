@@ -131,7 +131,7 @@ def test_a_running_experiment_is_stopped_early(journal_home: Path) -> None:
     ("args", "says"),
     [
         (("--goal", "nope"), "no goal named 'nope'; the goals are: journal"),
-        (("--goal", "journal", "--days", "0"), "0 is not in the range x>=1"),
+        (("--goal", "journal", "--days", "0"), "0 is not in the range 1<=x<=3650"),
         (("--goal", "journal", "--from", str(TODAY + timedelta(days=1))), "is in the future"),
         (("--goal", "journal", "--from", "last week"), "use a date like 2026-11-01"),
     ],
@@ -149,3 +149,8 @@ def test_an_experiment_needs_history(journal_home: Path) -> None:
     refused = cli(journal_home, "experiment", "start", "tea", "--goal", "journal", code=2)
     assert "goal 'journal' has no win before" in refused
     assert listed(journal_home) == []
+
+
+def test_a_name_with_control_characters_is_refused(journal_home: Path) -> None:
+    refused = cli(journal_home, "experiment", "start", "\x1b[31mred", "--goal", "journal", code=2)
+    assert "a name in plain text" in refused

@@ -139,3 +139,6 @@ def test_plain_words_when_the_days_cannot_tell() -> None:
     assert same.sentence().endswith("no difference to see so far")
     running = outcome(Experiment(3, "on", "code", START, 14), goal, tracker, START + timedelta(2))
     assert running.interval is None and "so far, 2 days against 28)" in running.sentence()
+    unknown = outcome(Experiment(4, "gone", "old", START, 7), None, None, START + timedelta(9))
+    assert unknown.sentence() == "'gone': its goal 'old' is not in the config"
+    assert unknown.to_json()["interval"] is None

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from smallwins.ledger import Experiment, Ledger
 
 
+# A window longer than ten years says nothing a person could act on.
+MAX_DAYS = 3650
+
+
 @cli.group()
 def experiment() -> None:
     """Try a small change on a goal and see what it did: its daily total during the change
@@ -33,7 +37,7 @@ def _running(ledger: Ledger, today: date) -> list[Experiment]:
 @click.option("--goal", required=True, help="The goal it is meant to change.")
 @click.option(
     "--days",
-    type=click.IntRange(min=1),
+    type=click.IntRange(min=1, max=MAX_DAYS),
     default=14,
     show_default=True,
     help="How many days it runs.",
@@ -49,8 +53,11 @@ def start(context: Context, name: str, goal: str, days: int, start: str | None) 
     from smallwins.ledger import LedgerNotFound
 
     name = " ".join(name.split())
-    if not name:
-        raise click.BadParameter("give the experiment a name", param_hint="NAME")
+    if not name or not name.isprintable():
+        raise click.BadParameter(
+            'give the experiment a name in plain text, like "sit before coffee"',
+            param_hint="NAME",
+        )
     coach = context.coach()
     known = {g.name: g for g in coach.goals}
     if goal not in known:

@@ -107,6 +107,8 @@ class Outcome:
         """What it did, in words: "Commits per day: 3.1 during 'sit before coffee' against
         2.4 before (+29%, 95% interval +8% to +52%, 14 days against 28)"."""
         name = self.experiment.name
+        if self.goal is None:
+            return f"'{name}': its goal {self.experiment.goal!r} is not in the config"
         if self.mean_before is None:
             return f"'{name}': no days before it to compare against"
         if self.mean_during is None:
