@@ -539,3 +539,38 @@ def test_the_encoder_made_once_writes_what_dumps_writes_and_survives_a_failure()
 class Unprintable:
     def __str__(self) -> str:
         raise RuntimeError("no words for this")
+
+
+# -- machines and the lead -------------------------------------------------------------
+
+
+def test_a_machine_joins_is_listed_and_leads_alone(ledger: Ledger) -> None:
+    assert ledger.machine == ""
+    assert ledger.join("m-one", "laptop")
+    assert ledger.machine == "m-one"
+    assert ledger.heartbeat(30)
+    assert ledger.lead() == "m-one"
+    assert ledger.join("m-one", "laptop.home")  # a restart of the same machine
+    (listed,) = ledger.machines()
+    assert (listed.id, listed.label) == ("m-one", "laptop.home")
+    assert listed.first_seen <= listed.last_contact
+    assert listed.to_json()["id"] == "m-one"
+
+
+def test_each_machine_keeps_its_own_cursors(url: str) -> None:
+    with open_ledger(url) as first:
+        first.join("m-one", "laptop")
+        record(first, [win("a")], {"at": 1})
+        if not first.shared:
+            # A file has one daemon at a time: its cursors are the one machine's.
+            assert first.cursor("code") == {"at": 1}
+            return
+    with open_ledger(url) as second:
+        second.join("m-two", "desktop")
+        assert second.cursor("code") is None
+        assert record(second, [win("a"), win("b")], {"at": 2}) == ["b"]
+        assert second.cursor("code") == {"at": 2}
+    with open_ledger(url) as again:
+        again.join("m-one", "laptop")
+        assert again.cursor("code") == {"at": 1}
+        assert {m.id for m in again.machines()} == {"m-one", "m-two"}

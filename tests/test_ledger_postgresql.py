@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -198,3 +199,55 @@ class socket_port:
 
     def __exit__(self, *exc: object) -> None:
         self._socket.close()
+
+
+def test_a_machine_joins_once_at_a_time(server: postgres.Server) -> None:
+    url = server.url(postgres.fresh_database())
+    with open_ledger(url) as first, open_ledger(url) as copy:
+        assert first.join("m-one", "laptop")
+        assert not copy.join("m-one", "laptop")  # the same state folder on another host
+        assert copy.machine == ""
+        assert copy.join("m-two", "desktop")
+    with open_ledger(url) as again:  # the first one's connection is gone, and its lock
+        assert again.join("m-one", "laptop")
+
+
+def test_cursors_kept_before_machines_go_to_the_first_machine(server: postgres.Server) -> None:
+    import psycopg
+
+    from smallwins.ledger.backends.postgresql.schema import MIGRATIONS
+
+    url = server.url(postgres.fresh_database())
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        db.execute(MIGRATIONS[0].encode())
+        db.execute("INSERT INTO schema_migrations (version) VALUES (1)")
+        db.execute("INSERT INTO cursors VALUES ('code', 'git', '{\"at\": 1}', 0)")
+    with open_ledger(url) as first:
+        assert first.schema_version == len(MIGRATIONS)
+        first.join("m-one", "laptop")
+        assert first.cursor("code") == {"at": 1}
+    with open_ledger(url) as second:
+        second.join("m-two", "desktop")
+        assert second.cursor("code") is None
+
+
+def test_the_lead_is_one_machine_until_its_lease_runs_out(server: postgres.Server) -> None:
+    url = server.url(postgres.fresh_database())
+    with open_ledger(url) as one, open_ledger(url) as two:
+        one.join("m-one", "laptop")
+        two.join("m-two", "desktop")
+        assert one.heartbeat(0.5)
+        assert not two.heartbeat(0.5)
+        assert one.lead() == two.lead() == "m-one"
+        time.sleep(0.6)
+        assert two.lead() is None
+        assert two.heartbeat(30)
+        assert not one.heartbeat(30)  # a lead that came back late follows
+        assert one.lead() == "m-two"
+    with open_ledger(url) as three:
+        # A clean stop gives the lead up at once.
+        assert three.lead() is None

@@ -46,6 +46,7 @@ def test_every_older_schema_is_brought_forward_keeping_its_wins(
             " ?, ?, '2026-11-20', 1, '', '[]', '{}', 0)",
             (NOW.isoformat(), NOW.timestamp()),
         )
+        db.execute("INSERT INTO cursors VALUES ('code', 'git', '{\"at\": 1}', 0)")
     db.commit()
     db.close()
     # A reader brings it forward too, so `wins` and `status` need not know old schemas.
@@ -54,6 +55,8 @@ def test_every_older_schema_is_brought_forward_keeping_its_wins(
         assert [w.key for w in reader.wins()] == (["old"] if version else [])
         assert reader.rest_days() == []
     with open_ledger(sqlite_url(path)) as ledger:
+        assert ledger.join("m-one", "laptop")
+        assert ledger.cursor("code") == ({"at": 1} if version else None)
         win = Win(key="new", title="New", occurred_at=NOW)
         new = ledger.record("code", "git", [win], None, zone=ZoneInfo("UTC"), day_starts_at=time(4))
         assert [w.key for w in new] == ["new"]

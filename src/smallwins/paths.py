@@ -67,6 +67,11 @@ class Paths:
         return self.state_dir / "daemon.lock"
 
     @property
+    def machine_file(self) -> Path:
+        """This machine's id, made on its first start."""
+        return self.state_dir / "machine"
+
+    @property
     def ledger_outage_file(self) -> Path:
         """Where the daemon notes that the ledger cannot be written (outside the ledger)."""
         return self.state_dir / "ledger-outage.json"

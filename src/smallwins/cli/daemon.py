@@ -33,6 +33,7 @@ def run(context: Context, once: bool, verbose: bool) -> None:
 
     from smallwins.daemon.daemon import Daemon
     from smallwins.daemon.lock import DaemonLock, LedgerLock
+    from smallwins.daemon.machine import join
     from smallwins.ledger import location, lock_file
 
     paths, config = context.paths, context.config
@@ -64,6 +65,14 @@ def run(context: Context, once: bool, verbose: bool) -> None:
             lock.release()
             fail(ConfigError("\nsmallwins: ".join(errors)))
     ledger = context.open_ledger()
+    try:
+        join(ledger, paths)
+    except SmallwinsError as exc:
+        ledger.close()
+        if ledger_lock:
+            ledger_lock.release()
+        lock.release()
+        fail(exc)
     if not config.exists:
         _explain_defaults(log, context)
     elif not config.settings.notify.urls:

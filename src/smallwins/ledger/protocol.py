@@ -21,6 +21,7 @@ from smallwins.ledger.records import (
     DayTotal,
     Experiment,
     FrozenSend,
+    MachineState,
     PendingDelivery,
     SetbackMark,
     SourceState,
@@ -142,10 +143,38 @@ class Ledger(LedgerView, Protocol):
     def read(self, fn: Callable[[LedgerView], T]) -> T:
         """Run ``fn`` with a consistent view of the ledger, outside any write."""
 
+    # -- machines and the lead ------------------------------------------------------------
+
+    @property
+    def shared(self) -> bool:
+        """Whether daemons of several machines may record into it at once (a server): then
+        a machine's live celebrations go to its local targets, and the person's moments are
+        told by the lead alone. A ledger that is not shared has one machine, always the lead."""
+
+    @property
+    def machine(self) -> str:
+        """The machine this ledger records for: "" until ``join``."""
+
+    def join(self, machine: str, label: str) -> bool:
+        """Record for ``machine`` (a host's name as ``label``) from now on: its cursors are
+        its own and its contact is noted. False when a daemon of the same machine is
+        connected already (a state folder copied to two hosts)."""
+
+    def machines(self) -> list[MachineState]:
+        """Every machine that joined, the most recently seen first."""
+
+    def heartbeat(self, lease_seconds: float) -> bool:
+        """Note this machine's contact, and take or renew the lead for ``lease_seconds``
+        (by the ledger's clock) unless another machine holds it; True while this one leads."""
+
+    def lead(self) -> str | None:
+        """The machine whose lease runs now; None when none does."""
+
     # -- wins and cursors ----------------------------------------------------------------
 
     def cursor(self, source: str) -> Any:
-        """The source's cursor as last recorded (None before its first scan)."""
+        """The source's cursor on this machine as last recorded (None before its first
+        scan)."""
 
     def batch(
         self, source: str, detector: str, *, zone: ZoneInfo, day_starts_at: dtime

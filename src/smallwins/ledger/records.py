@@ -180,3 +180,22 @@ def encoder() -> Callable[[Any], str]:
 def dumps(value: Any) -> str:
     """JSON as the ledger stores it: compact, UTF-8, dates as ISO 8601."""
     return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True, slots=True)
+class MachineState:
+    """A machine (a state folder) that has recorded into the ledger: its id, the host name
+    it was labelled with, and when it last spoke to the ledger."""
+
+    id: str
+    label: str
+    first_seen: datetime
+    last_contact: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "label": self.label,
+            "first_seen": self.first_seen.isoformat(),
+            "last_contact": self.last_contact.isoformat(),
+        }

@@ -67,6 +67,7 @@ class Connected:
 
     _db: psycopg.Connection[Any]
     _lock: threading.RLock
+    _machine = ""  # "" until a machine joins (a command that only reads, the contract suite)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:

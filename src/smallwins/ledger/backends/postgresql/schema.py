@@ -122,6 +122,27 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX experiments_goal ON experiments (goal, start);
     """,
+    # Machines (state folders) share the ledger: each keeps its own cursors (those kept
+    # before, by source alone, go to the first machine that joins), a moment names the
+    # machine that made it, and the lead is the machine whose lease runs.
+    """
+    CREATE TABLE machines (
+        id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        first_seen DOUBLE PRECISION NOT NULL,
+        last_contact DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE lease (
+        name TEXT PRIMARY KEY,
+        machine TEXT NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL,
+        term BIGINT NOT NULL
+    );
+    ALTER TABLE cursors ADD COLUMN machine TEXT NOT NULL DEFAULT '';
+    ALTER TABLE cursors DROP CONSTRAINT cursors_pkey;
+    ALTER TABLE cursors ADD PRIMARY KEY (machine, source);
+    ALTER TABLE moments ADD COLUMN machine TEXT;
+    """,
 )
 
 

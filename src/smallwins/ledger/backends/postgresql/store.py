@@ -8,6 +8,8 @@ from datetime import time as dtime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import psycopg
+
 from smallwins.api.detector import RestDay
 from smallwins.api.moment import Moment
 from smallwins.api.win import Win
@@ -15,6 +17,7 @@ from smallwins.ledger.backends.postgresql.address import Address
 from smallwins.ledger.backends.postgresql.batch import PostgresBatch
 from smallwins.ledger.backends.postgresql.connection import connect
 from smallwins.ledger.backends.postgresql.experiments import ExperimentStore
+from smallwins.ledger.backends.postgresql.machines import MachineStore
 from smallwins.ledger.backends.postgresql.outbox import MomentStore
 from smallwins.ledger.backends.postgresql.schema import MIGRATIONS, migrate, version
 from smallwins.ledger.backends.postgresql.wins import WinStore
@@ -29,7 +32,7 @@ def _no_targets(_moment: Moment) -> Sequence[str]:
     return ()
 
 
-class PostgresLedger(WinStore, MomentStore, ExperimentStore):
+class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore):
     """The ledger in one PostgreSQL database. Safe to share between threads.
 
     The coach's view inside a write is the ledger itself: its reads take the same reentrant
@@ -69,7 +72,12 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore):
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            try:
+                self.resign()
+            except psycopg.Error:
+                pass  # the server is away: the lease runs out by itself
+            finally:
+                self._db.close()
 
     def __enter__(self) -> PostgresLedger:
         return self

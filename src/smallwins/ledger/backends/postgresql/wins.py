@@ -61,7 +61,10 @@ class WinStore(Connected):
     # -- reading -------------------------------------------------------------------------
 
     def cursor(self, source: str) -> Any:
-        row = self._one("SELECT cursor FROM cursors WHERE source = %s", (source,))
+        row = self._one(
+            "SELECT cursor FROM cursors WHERE machine = %s AND source = %s",
+            (self._machine, source),
+        )
         return json.loads(row[0]) if row else None
 
     def wins(
@@ -140,14 +143,15 @@ class WinStore(Connected):
 
     # -- writing, inside ``record``'s transaction ------------------------------------------
 
-    @staticmethod
-    def _save_cursor(db: psycopg.Connection[Any], source: str, detector: str, cursor: Any) -> None:
+    def _save_cursor(
+        self, db: psycopg.Connection[Any], source: str, detector: str, cursor: Any
+    ) -> None:
         db.execute(
-            "INSERT INTO cursors (source, detector, cursor, updated_at)"
-            " VALUES (%s, %s, %s, %s) ON CONFLICT (source) DO UPDATE SET"
+            "INSERT INTO cursors (machine, source, detector, cursor, updated_at)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (machine, source) DO UPDATE SET"
             " detector = excluded.detector, cursor = excluded.cursor,"
             " updated_at = excluded.updated_at",
-            (source, detector, dumps(cursor), time.time()),
+            (self._machine, source, detector, dumps(cursor), time.time()),
         )
 
     @staticmethod

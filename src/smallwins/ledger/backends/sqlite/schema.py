@@ -124,6 +124,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX experiments_goal ON experiments (goal, start);
     """,
+    # The machines (state folders) that record into the ledger. A file has one writer at a
+    # time, so its cursors stay keyed by source: they are the one machine's.
+    """
+    CREATE TABLE machines (
+        id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        first_seen REAL NOT NULL,
+        last_contact REAL NOT NULL
+    );
+    """,
 )
 
 

@@ -1,0 +1,56 @@
+"""A machine is a state folder: a random id made on its first start, kept in the folder,
+and labelled with the host's name when it joins a ledger."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import socket
+
+from smallwins.errors import AlreadyRunning, ConfigError
+from smallwins.ledger import Ledger
+from smallwins.paths import Paths, write_private
+
+_ID = re.compile(r"[0-9a-z][0-9a-z-]{3,63}")
+
+
+def machine_id(paths: Paths) -> str:
+    """The state folder's machine id, made (and kept) on first use."""
+    found = known_machine_id(paths)
+    if found is None:
+        found = secrets.token_hex(8)
+        write_private(paths.machine_file, found + "\n")
+    return found
+
+
+def known_machine_id(paths: Paths) -> str | None:
+    """The state folder's machine id; None before its first start."""
+    path = paths.machine_file
+    try:
+        found = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    if not _ID.fullmatch(found):
+        raise ConfigError(
+            f"{path}: {found[:40]!r} is not a machine id (lowercase letters, digits and -);"
+            " delete the file and a new id is made at the next start"
+        )
+    return found
+
+
+def label() -> str:
+    return socket.gethostname() or "localhost"
+
+
+def join(ledger: Ledger, paths: Paths) -> str:
+    """Join the ledger as this state folder's machine; AlreadyRunning (exit 75) when a
+    daemon of the same machine is connected to it already."""
+    machine = machine_id(paths)
+    if not ledger.join(machine, label()):
+        raise AlreadyRunning(
+            f"another smallwins daemon with this machine's id ({machine}, from "
+            f"{paths.machine_file}) records into the ledger {ledger.location}; stop it "
+            f"first, or, if this state folder was copied from another machine, delete "
+            f"{paths.machine_file} here so that this machine gets an id of its own"
+        )
+    return machine
