@@ -196,3 +196,25 @@ assert notifier.send("target-1", "Hello", "From gotify", "info").ok
     assert done.returncode == 0, done.stderr[-2000:]
     (message,) = receiver.wait_for(1)
     assert message["message"] == "From gotify"
+
+
+def test_a_targets_scope_says_which_moments_it_gets_on_a_shared_ledger() -> None:
+    settings = NotifySettings(
+        urls=[
+            "desktop://",
+            "ntfy://topic",
+            {"url": "json://127.0.0.1:9/hook", "scope": "local", "name": "hook"},
+        ]
+    )
+    assert [t.reach for t in settings.urls] == ["local", "shared", "local"]
+    notifier = Notifier(settings.urls)
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    win = Moment("celebration", "win:code:a", "t", "m", now, now)
+    total = Moment("total", "total:code:10", "t", "m", now, now)
+    assert notifier.targets_for(win, shared_ledger=True) == ["target-1", "hook"]
+    assert notifier.targets_for(total, shared_ledger=True) == ["target-2"]
+    # One machine (SQLite): every target gets what its tags say, as before.
+    every = ["target-1", "target-2", "hook"]
+    assert notifier.targets_for(win, shared_ledger=False) == every
+    assert notifier.targets_for(total, shared_ledger=False) == every
+    assert notifier.shared == ["target-2"]

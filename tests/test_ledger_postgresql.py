@@ -251,3 +251,41 @@ def test_the_lead_is_one_machine_until_its_lease_runs_out(server: postgres.Serve
     with open_ledger(url) as three:
         # A clean stop gives the lead up at once.
         assert three.lead() is None
+
+
+def test_each_machine_tells_its_own_moments_and_the_lead_the_persons(
+    server: postgres.Server,
+) -> None:
+    from datetime import UTC, datetime
+
+    from tests.test_ledger import moment
+
+    url = server.url(postgres.fresh_database())
+    now = datetime.now(UTC)
+    with open_ledger(url) as one, open_ledger(url) as two:
+        one.join("m-one", "laptop")
+        two.join("m-two", "desktop")
+        assert one.heartbeat(0.5)
+        assert one.add_moment(moment("best", kind="personal_best", at=now), ["phone"])
+        assert two.add_moment(moment("win", kind="celebration", at=now), ["desk"])
+        targets, shared = ["phone", "desk"], ["phone"]
+        (mine,) = one.due(now, targets, shared=shared)
+        assert (mine.target, mine.moment.kind) == ("phone", "personal_best")
+        (own,) = two.due(now, targets, shared=shared)
+        assert (own.target, own.moment.kind) == ("desk", "celebration")
+        assert two.next_due(["phone"], shared=shared) is None  # no busy wake-ups
+        time.sleep(0.6)
+        # The lease ran out: the lead that was claims nothing more (fencing).
+        assert one.freeze([mine.outbox_id], "phone", **_words(), shared=True) is None
+        assert two.heartbeat(30)
+        (taken,) = two.due(now, targets[:1], shared=shared)
+        assert two.freeze([taken.outbox_id], "phone", **_words(), shared=True) is not None
+        # A row is claimed once, whoever asks.
+        assert one.freeze([taken.outbox_id], "phone", **_words()) is None
+        assert two.freeze([own.outbox_id], "desk", **_words()) is not None
+        assert [s.target for s in two.frozen(now, targets, shared=shared)] == ["phone", "desk"]
+        assert one.frozen(now, targets, shared=shared) == []
+
+
+def _words() -> dict[str, str]:
+    return {"kind": "k", "category": "celebration", "title": "t", "body": "b"}

@@ -3,17 +3,22 @@ committing to real repositories, telling a real HTTP receiver."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests import postgres
 from tests.cli_run import smallwins
 from tests.conftest import Repo
-from tests.daemon_proc import DaemonProcess
+from tests.daemon_proc import DaemonProcess, status_json
 from tests.receiver import Receiver
 
 
@@ -31,18 +36,26 @@ def daemons() -> Iterator[list[DaemonProcess]]:
 
 
 def machine_home(
-    folder: Path, url: str, repos: list[Repo], receiver: Receiver, extra: str = ""
+    folder: Path,
+    url: str,
+    repos: list[Repo],
+    shared: Receiver,
+    local: Receiver | None = None,
+    lease: float = 30,
 ) -> Path:
-    """A machine: a SMALLWINS_HOME with a config naming the shared ledger."""
+    """A machine: a SMALLWINS_HOME with a config naming the shared ledger, a target for the
+    person's moments (a push service: shared) and one for this machine's own (its desktop)."""
     folder.mkdir(parents=True)
     listed = ", ".join(f'"{r.path}"' for r in repos)
+    desk = f'{{ url = "{local.url}", scope = "local" }}, ' if local else ""
     (folder / "config.toml").write_text(
         f"""
 [ledger]
 url = "{url}"
-{extra}
+lease_seconds = {lease}
+
 [notify]
-urls = ["{receiver.url}"]
+urls = [{desk}"{shared.url}"]
 coalesce_seconds = 0
 retry_initial_seconds = 0.3
 retry_max_seconds = 1
@@ -76,3 +89,141 @@ def test_a_copied_state_folder_is_one_machine_and_its_second_daemon_exits_75(
     assert second.returncode == 75
     (line,) = second.stderr.splitlines()
     assert machine in line and "delete" in line and str(copy / "state" / "machine") in line
+
+
+@pytest.fixture
+def receivers() -> Iterator[Callable[[], Receiver]]:
+    made: list[Receiver] = []
+
+    def make() -> Receiver:
+        made.append(Receiver())
+        return made[-1]
+
+    yield make
+    for receiver in made:
+        receiver.stop()
+
+
+def settle(home: Path, wins: int, timeout: float = 30) -> None:
+    """Wait until the ledger holds ``wins`` wins and nothing waits in the outbox."""
+    env = {"SMALLWINS_HOME": str(home)}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = status_json(env)
+        recorded = sum(s["wins"] for s in status["sources"].values())
+        if recorded >= wins and not status["outbox"]["pending"]:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not settled: {status}")
+
+
+def all_wins(home: Path) -> list[str]:
+    done = smallwins(
+        "wins", "--json", "--limit", "0", env={**os.environ, "SMALLWINS_HOME": str(home)}
+    )
+    assert done.returncode == 0, done.stderr
+    return [w["key"] for w in json.loads(done.stdout)]
+
+
+def totals(messages: list[dict[str, Any]]) -> list[str]:
+    """The totals told: each mark a message mentions ("10 commits in code", ...)."""
+    return [m for msg in messages for m in re.findall(r"\b(10|25) commits", msg["title"])]
+
+
+@pytest.mark.parametrize("machines", [2, 3])
+def test_machines_committing_at_once_record_each_win_once_and_tell_each_total_once(
+    tmp_path: Path,
+    ledger_url: str,
+    receivers: Callable[[], Receiver],
+    daemons: list[DaemonProcess],
+    machines: int,
+) -> None:
+    together = Repo(tmp_path / "together")  # watched by every machine
+    own = [Repo(tmp_path / f"own{n}") for n in range(machines)]
+    for repo in (together, *own):
+        repo.commit(f"Start {repo.path.name}")  # the same words would be the same commit
+    phone = receivers()
+    desks = [receivers() for _ in range(machines)]
+    homes = [
+        machine_home(tmp_path / f"m{n}", ledger_url, [together, own[n]], phone, desks[n])
+        for n in range(machines)
+    ]
+    procs = [start(daemons, home, tmp_path) for home in homes]
+    for proc in procs:
+        proc.wait_ready()
+    settle(homes[0], 1 + machines)
+
+    def commit_in(repo: Repo, count: int) -> None:
+        for number in range(count):
+            repo.commit(f"{repo.path.name} {number}")
+            time.sleep(0.05)
+
+    workers = [threading.Thread(target=commit_in, args=(together, 8))] + [
+        threading.Thread(target=commit_in, args=(repo, 8)) for repo in own
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    made = 1 + machines + 8 * (1 + machines)
+    settle(homes[0], made)
+    keys = all_wins(homes[-1])
+    assert len(keys) == len(set(keys)) == made
+    time.sleep(1)  # a duplicate would come now
+    told = phone.messages
+    assert sorted(totals(told)) == ["10", "25"], [m["title"] for m in told]
+    titles = [m["title"] for m in told]
+    assert len(titles) == len(set(titles))
+    # Each machine told its own live wins on its own desktop, and only there.
+    assert all(desk.messages for desk in desks)
+    assert not totals([m for desk in desks for m in desk.messages])
+    for n, desk in enumerate(desks):
+        others = {f"own{k} " for k in range(machines) if k != n}
+        assert not [m for m in desk.messages if any(o in m["message"] for o in others)]
+    for proc in procs:
+        assert proc.stop() == 0
+
+
+def test_when_the_lead_is_killed_another_takes_over_within_the_lease_and_tells_what_it_held(
+    tmp_path: Path,
+    ledger_url: str,
+    receivers: Callable[[], Receiver],
+    daemons: list[DaemonProcess],
+) -> None:
+    repo = Repo(tmp_path / "project")
+    repo.commit("Start")
+    phone = receivers()
+    lease = 2.0
+    homes = [
+        machine_home(tmp_path / name, ledger_url, [repo], phone, lease=lease)
+        for name in ("laptop", "desktop")
+    ]
+    lead = start(daemons, homes[0], tmp_path)
+    lead.wait_for_log("leads")
+    other = start(daemons, homes[1], tmp_path)
+    other.wait_ready()
+    settle(homes[0], 1)
+    # The phone takes the 10th commit's total and never answers: the lead dies sending it.
+    phone.mode = "hang"
+    for number in range(9):
+        repo.commit(f"Change {number}")
+    deadline = time.monotonic() + 20
+    while not phone.attempts and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert phone.attempts == 1
+    lead.kill9()
+    killed = time.monotonic()
+    phone.mode = "up"
+    other.wait_for_log("leads", timeout=3 * lease)
+    assert time.monotonic() - killed < lease + lease / 3 + 1
+    # What the lead held (frozen, its outcome unknown) is sent again, word for word.
+    told = phone.wait_for(1)
+    assert totals(told) == ["10"]
+    for number in range(15):
+        repo.commit(f"More {number}")
+    settle(homes[1], 25)
+    time.sleep(1)
+    assert sorted(totals(phone.messages)) == ["10", "25"]
+    keys = all_wins(homes[1])
+    assert len(keys) == len(set(keys)) == 25
+    assert other.stop() == 0

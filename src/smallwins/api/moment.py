@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+# Moments about what one machine saw (a live win's celebration, a first scan's summary) or
+# about the machine itself (category "system"): told by that machine. Every other moment
+# (milestones, bests, comebacks, gains, level-ups, setbacks, digests, a plugin's own kinds)
+# belongs to the person, and on a shared ledger is told by the lead alone.
+MACHINE_KINDS = frozenset({"celebration", "summary", "system"})
+
 # The Apprise notify type of each category (DESIGN section 6): a setback is never a warning.
 NOTIFY_TYPES = {"celebration": "success", "digest": "info", "setback": "info", "system": "warning"}
 
@@ -31,6 +37,11 @@ class Moment:
     payload: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
     deliver: bool = True
+
+    @property
+    def of_machine(self) -> bool:
+        """Whether the machine that made it tells it (else it is the person's: the lead's)."""
+        return self.kind in MACHINE_KINDS or self.category == "system"
 
     @property
     def notify_type(self) -> str:

@@ -37,6 +37,8 @@ class ScanInfo:
     display: str = ""
     # Wins made at this machine just now: celebrated at once, even in quiet hours.
     interactive: bool = False
+    # Other machines record into the ledger too: what the coach knows may be behind it.
+    shared: bool = False
 
     @property
     def called(self) -> str:

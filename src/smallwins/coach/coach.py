@@ -127,8 +127,8 @@ class Coach:
         # Rebuilt from the ledger: goals whose rest days changed or that got history, and
         # goals with a live win on a day already closed. The new live wins are already in the
         # ledger, so each rebuild leaves them out: they are counted (and told) one by one.
-        # A first scan brings thousands of wins of a few kinds: ask once per kind.
-        kinds = {(w.source, w.kind, w.tags) for w in history}
+        # Once per kind (a first scan brings thousands); on a shared ledger, live wins' too.
+        kinds = {(w.source, w.kind, w.tags) for w in (new if scan.shared else history)}
         stale = {g.name for source, kind, tags in kinds for g in self.goals_of(source, kind, tags)}
         if scan.rest_days_changed:
             stale |= {g.name for g in self.goals if scan.name in g.sources}

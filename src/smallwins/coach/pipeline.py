@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,7 @@ from smallwins.api.moment import Moment
 from smallwins.api.win import Win
 from smallwins.coach.celebration import ScanInfo
 from smallwins.coach.coach import Coach
-from smallwins.ledger import Ledger, StoredWin, WinBatch
+from smallwins.ledger import Ledger, LedgerView, StoredWin, WinBatch
 from smallwins.plugins.scan import ScanResult, run_scan
 from smallwins.plugins.source import Source
 
@@ -117,6 +117,8 @@ class Pipeline:
         """Record wins of the source ``scan`` describes, in one transaction with the moments
         the coach makes of them at ``now``."""
         coach, coalesce = self.coach, self.coalesce
+        if self.ledger.shared:
+            scan = replace(scan, shared=True)
         return self.ledger.record(
             scan.name,
             detector,
@@ -134,5 +136,12 @@ class Pipeline:
 
     def tick(self, now: datetime) -> list[Moment]:
         """Let the coach close the days that ended and tell a digest that is due."""
-        coach = self.coach
-        return self.ledger.tell(lambda view: coach.on_clock(view, now), self.targets_for)
+        coach, shared = self.coach, self.ledger.shared
+
+        def make(view: LedgerView) -> list[Moment]:
+            if shared:
+                # Other machines recorded wins since: the coach's picture is drawn again.
+                coach.load(view, now)
+            return coach.on_clock(view, now)
+
+        return self.ledger.tell(make, self.targets_for)

@@ -48,6 +48,12 @@ def resolve_secret(value: Any, where: str) -> Any:
         raise ValueError(f"{where}: cannot read the secret file {path}: {exc.strerror}") from None
 
 
+# Apprise's schemes that show a notification on this machine's screen.
+DESKTOP_SCHEMES = frozenset(
+    {"desktop", "dbus", "kde", "qt", "glib", "gnome", "macosx", "windows", "terminal"}
+)
+
+
 class Target(BaseModel):
     """One Apprise URL with the tags that choose which moments it gets."""
 
@@ -58,6 +64,9 @@ class Target(BaseModel):
     name: str = ""
     # The weekly digest's picture, to a target whose service takes attachments.
     pictures: bool = True
+    # On a shared ledger: "local" gets this machine's live celebrations, "shared" the
+    # person's moments, told by the lead. Unset: local for a desktop, shared for the rest.
+    scope: Literal["local", "shared"] | None = None
 
     @field_validator("url", mode="before")
     @classmethod
@@ -71,6 +80,14 @@ class Target(BaseModel):
         if unknown:
             raise ValueError(f"unknown tag {unknown[0]!r}; tags are {', '.join(TARGET_TAGS)}")
         return tags
+
+    @property
+    def reach(self) -> str:
+        """The scope given, or the one its scheme implies."""
+        if self.scope is not None:
+            return self.scope
+        scheme = self.url.get_secret_value().partition("://")[0].lower()
+        return "local" if scheme in DESKTOP_SCHEMES else "shared"
 
     def wants(self, category: str) -> bool:
         """Untagged targets get everything but ``system``; tagged ones get their tags."""
@@ -113,6 +130,9 @@ class LedgerSettings(BaseModel):
 
     # Empty: the file in the data folder.
     url: str = ""
+    # On a shared ledger: how long the lead's lease lasts unless renewed (a third of it
+    # between renewals), so how soon another machine takes over from a lead that is gone.
+    lease_seconds: float = Field(30.0, ge=1, le=3600)
 
     @field_validator("url")
     @classmethod

@@ -20,6 +20,7 @@ from smallwins.coach.pipeline import Pipeline
 from smallwins.config import Config
 from smallwins.daemon.inbox import Inbox, keep_inbox, serve_inbox
 from smallwins.daemon.insights import InsightClock
+from smallwins.daemon.lead import Lead
 from smallwins.daemon.pages import keep_report
 from smallwins.daemon.scanning import Scanner
 from smallwins.daemon.systemd import sd_notify, watchdog_interval
@@ -80,6 +81,7 @@ class Daemon:
             ledger.location,
             started=lambda title, body: self.notifier.alert(title, body),
         )
+        self.lead = Lead(self)
         self.notifier = make_notifier(self.config, self.paths)
         self.pipeline = self._make_pipeline()
         self.deliverer = self._make_deliverer()
@@ -103,8 +105,9 @@ class Daemon:
         await in_thread(self.pipeline.load, now_utc())
 
     async def tick(self) -> None:
-        """Let the coach close the days that ended and tell a digest that is due."""
-        if await in_thread(self.pipeline.tick, now_utc()):
+        """Let the coach close the days that ended and tell a due digest (the lead's, if shared)."""
+        told = await in_thread(self.pipeline.tick, now_utc()) if self.lead.leading else []
+        if told:
             self._deliver_wake.set()
 
     async def _clock_loop(self) -> None:
@@ -131,7 +134,7 @@ class Daemon:
         )
 
     def _targets_for(self, moment: Moment) -> list[str]:
-        return self.notifier.names_for(moment.category) if moment.deliver else []
+        return self.notifier.targets_for(moment, shared_ledger=self.ledger.shared)
 
     @property
     def stopping(self) -> bool:
@@ -247,6 +250,7 @@ class Daemon:
         problems = await in_thread(self.notifier.prepare)
         for name, problem in problems.items():
             log.warning("notification target %s: %s", name, problem)
+        await in_thread(self.lead.beat)
         await self._load_coach()
 
     async def run_once(self) -> int:
@@ -283,7 +287,10 @@ class Daemon:
             len(self.notifier.targets),
         )
         loops = (self._deliver_loop(), self.watching.reconcile_loop(), self._clock_loop())
-        background = [loop.create_task(c) for c in (*loops, keep_report(self), keep_inbox(self))]
+        background = [
+            loop.create_task(c)
+            for c in (*loops, keep_report(self), keep_inbox(self), self.lead.loop())
+        ]
         interval = watchdog_interval()
         if interval:
             background.append(loop.create_task(watchdog(self, interval)))

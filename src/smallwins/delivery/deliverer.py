@@ -153,7 +153,7 @@ class Deliverer:
         return quiet.ends_after(local)
 
     def next_wake(self, now: datetime) -> datetime | None:
-        due = self.ledger.next_due(self.notifier.names)
+        due = self.ledger.next_due(self.notifier.names, shared=self.notifier.shared)
         if due is None:
             return None
         quiet = self.quiet_until(max(due, now))
@@ -165,10 +165,11 @@ class Deliverer:
         if self.quiet_until(now) is not None:
             return {}
         plans: dict[str, list[Outgoing]] = {}
-        for send in self.ledger.frozen(now, self.notifier.names):
+        names, shared = self.notifier.names, self.notifier.shared
+        for send in self.ledger.frozen(now, names, shared=shared):
             plans.setdefault(send.target, []).append(_as_frozen(send))
         per_target: dict[str, list[PendingDelivery]] = {}
-        for row in self.ledger.due(now, self.notifier.names):
+        for row in self.ledger.due(now, names, shared=shared):
             per_target.setdefault(row.target, []).append(row)
         for target, rows in per_target.items():
             plans.setdefault(target, []).extend(self._compose(target, rows))
@@ -185,6 +186,10 @@ class Deliverer:
                 outgoing.kind, outgoing.title, outgoing.body, plain=self.settings.plain
             )
             if not self.gate.write(lambda: self._freeze(outgoing, title, body)):
+                return False
+            if outgoing.send_id is None:
+                # Claimed by another daemon first, or this machine's lead ran out.
+                log.debug("not sending %r to %s: no longer ours", title, outgoing.target)
                 return False
         else:
             title, body = outgoing.title, outgoing.body
@@ -219,6 +224,7 @@ class Deliverer:
             category=outgoing.category,
             title=title,
             body=body,
+            shared=outgoing.target in self.notifier.shared,
         )
 
     def _failed(self, outgoing: Outgoing, result: SendResult, now: datetime) -> None:

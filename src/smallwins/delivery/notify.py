@@ -18,6 +18,7 @@ from smallwins.message import shown
 from smallwins.redact import REDACTOR, register_url
 
 if TYPE_CHECKING:
+    from smallwins.api.moment import Moment
     from smallwins.config import Target
 
 log = logging.getLogger("smallwins.notify")
@@ -301,11 +302,30 @@ class Notifier:
     def names(self) -> list[str]:
         return list(self.targets) or [TERMINAL]
 
-    def names_for(self, category: str) -> list[str]:
-        """Targets that take a moment of ``category``; the terminal when none is configured."""
+    @property
+    def shared(self) -> list[str]:
+        """Targets of scope ``shared``: on a shared ledger, told to by the lead alone."""
+        return [name for name, target in self.targets.items() if target.reach == "shared"]
+
+    def names_for(self, category: str, scope: str | None = None) -> list[str]:
+        """Targets that take a moment of ``category`` (and are of ``scope``, when given);
+        the terminal, which is local, when none is configured."""
         if not self.targets:
-            return [TERMINAL]
-        return [name for name, target in self.targets.items() if target.wants(category)]
+            return [TERMINAL] if scope in (None, "local") else []
+        return [
+            name
+            for name, target in self.targets.items()
+            if target.wants(category) and scope in (None, target.reach)
+        ]
+
+    def targets_for(self, moment: Moment, *, shared_ledger: bool) -> list[str]:
+        """The targets a moment goes to. On a shared ledger, a machine's own moments go to
+        its local targets, and the person's to the shared ones, which the lead tells."""
+        if not moment.deliver:
+            return []
+        if not shared_ledger:
+            return self.names_for(moment.category)
+        return self.names_for(moment.category, "local" if moment.of_machine else "shared")
 
     def prepare(self) -> dict[str, str]:
         """Build every target's Apprise object now; returns the targets that cannot load.

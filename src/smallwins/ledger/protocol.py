@@ -262,12 +262,17 @@ class Ledger(LedgerView, Protocol):
 
     # -- the outbox ----------------------------------------------------------------------
 
-    def due(self, now: datetime, targets: Sequence[str]) -> list[PendingDelivery]:
+    def due(
+        self, now: datetime, targets: Sequence[str], *, shared: Sequence[str] = ()
+    ) -> list[PendingDelivery]:
         """Pending rows of these targets whose moment is due and whose target is not held;
-        frozen rows are not among them."""
+        frozen rows are not among them. On a shared ledger, the rows of ``shared`` targets
+        only while this machine leads, and those of the other targets only of moments this
+        machine made."""
 
-    def next_due(self, targets: Sequence[str]) -> datetime | None:
-        """When the earliest pending or frozen row of these targets can next be tried."""
+    def next_due(self, targets: Sequence[str], *, shared: Sequence[str] = ()) -> datetime | None:
+        """When the earliest pending or frozen row of these targets that ``due`` or
+        ``frozen`` would give can next be tried."""
 
     def freeze(
         self,
@@ -278,12 +283,19 @@ class Ledger(LedgerView, Protocol):
         category: str,
         title: str,
         body: str,
-    ) -> int:
+        shared: bool = False,
+    ) -> int | None:
         """The rows are about to be sent as this one message: keep its words, and take the rows
-        out of what ``due`` composes, until they are sent or thawed. Returns the send's id."""
+        out of what ``due`` composes, until they are sent or thawed. Returns the send's id;
+        None, and nothing changed, when the rows are no longer pending (another daemon took
+        them) or, for a ``shared`` target on a shared ledger, when this machine's lease has
+        run out: the claim and that check are one transaction."""
 
-    def frozen(self, now: datetime, targets: Sequence[str]) -> list[FrozenSend]:
-        """The frozen messages of these targets whose target is not held, oldest first."""
+    def frozen(
+        self, now: datetime, targets: Sequence[str], *, shared: Sequence[str] = ()
+    ) -> list[FrozenSend]:
+        """The frozen messages of these targets whose target is not held, oldest first; on a
+        shared ledger, as ``due`` chooses its rows."""
 
     def mark_sent(self, outbox_ids: Sequence[int], target: str) -> None:
         """The rows were delivered: done, and the target is well again."""

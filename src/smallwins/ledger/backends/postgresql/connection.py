@@ -23,6 +23,16 @@ _REFUSED = re.compile(
 )
 
 
+# The server's clock, the one every machine shares, in seconds since the epoch.
+NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
+# The lease is this machine's and has not run out. In a claim it locks the lease row, so a
+# machine taking the lead over waits until the claim is done.
+LEADING = f"SELECT 1 FROM lease WHERE name = 'lead' AND machine = %s AND expires_at > {NOW}"
+# pg_advisory_xact_lock's key for writes whose moments the coach works out from what the
+# ledger holds: machines record one at a time, so each sees the wins the others recorded.
+RECORD_LOCK = 0x736D616C6C77696F
+
+
 class LedgerUnreachable(SmallwinsError):
     """The ledger's server did not answer: it may be down, or the host or port is wrong."""
 
@@ -76,6 +86,23 @@ class Connected:
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
         rows = self._rows(sql, params)
         return rows[0] if rows else None
+
+    def _leads(self) -> bool:
+        """Whether this machine holds the lead now."""
+        return bool(self._machine) and self._one(LEADING, (self._machine,)) is not None
+
+    def _told_here(self, shared: Sequence[str]) -> tuple[str, list[Any]]:
+        """A condition on outbox rows ``o`` of moments ``m``: those this machine tells. The
+        rows of ``shared`` targets while it leads; the others' of moments it made (or made
+        by no machine, while it leads). A ledger no machine joined tells every row."""
+        if not self._machine:
+            return "", []
+        leading = self._leads()
+        return (
+            " AND CASE WHEN o.target = ANY(%s::text[]) THEN %s"
+            " ELSE (m.machine = %s OR (m.machine IS NULL AND %s)) END",
+            [list(shared), leading, self._machine, leading],
+        )
 
     def _in_transaction(self) -> bool:
         return self._db.info.transaction_status != pq.TransactionStatus.IDLE

@@ -135,11 +135,13 @@ class MomentStore(SendStore):
         with self.transaction() as db:
             return self._insert_moment(db, moment, targets)
 
-    @staticmethod
-    def _insert_moment(db: psycopg.Connection[Any], moment: Moment, targets: Sequence[str]) -> bool:
+    def _insert_moment(
+        self, db: psycopg.Connection[Any], moment: Moment, targets: Sequence[str]
+    ) -> bool:
         row = db.execute(
             "INSERT INTO moments (dedupe_key, kind, category, source, goal, grp, title, message,"
-            " payload, created_at, due_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " payload, created_at, due_at, machine)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
             (
                 moment.dedupe_key,
@@ -153,6 +155,7 @@ class MomentStore(SendStore):
                 dumps(moment.payload),
                 moment.at.timestamp(),
                 moment.due_at.timestamp(),
+                self._machine or None,
             ),
         ).fetchone()
         if row is None:
@@ -166,29 +169,33 @@ class MomentStore(SendStore):
 
     # -- the outbox --------------------------------------------------------------------------
 
-    def due(self, now: datetime, targets: Sequence[str]) -> list[PendingDelivery]:
+    def due(
+        self, now: datetime, targets: Sequence[str], *, shared: Sequence[str] = ()
+    ) -> list[PendingDelivery]:
         if not targets:
             return []
+        here, params = self._told_here(shared)
         rows = self._rows(
             f"SELECT o.id, o.target, o.attempts, {MOMENT_COLUMNS}"
             " FROM outbox o JOIN moments m ON m.id = o.moment_id"
             " LEFT JOIN targets t ON t.name = o.target"
             f" WHERE o.status = 'pending' AND o.target = ANY(%s::text[])"
-            " AND m.due_at <= %s AND COALESCE(t.next_attempt_at, 0) <= %s"
+            f" AND m.due_at <= %s AND COALESCE(t.next_attempt_at, 0) <= %s{here}"
             " ORDER BY m.due_at, m.id",
-            (list(targets), now.timestamp(), now.timestamp()),
+            (list(targets), now.timestamp(), now.timestamp(), *params),
         )
         return [PendingDelivery(row[0], row[1], row[2], _moment(row[3:])) for row in rows]
 
-    def next_due(self, targets: Sequence[str]) -> datetime | None:
+    def next_due(self, targets: Sequence[str], *, shared: Sequence[str] = ()) -> datetime | None:
         if not targets:
             return None
+        here, params = self._told_here(shared)
         row = self._one(
             "SELECT MIN(GREATEST(m.due_at, COALESCE(t.next_attempt_at, 0)))"
             " FROM outbox o JOIN moments m ON m.id = o.moment_id"
             " LEFT JOIN targets t ON t.name = o.target"
-            " WHERE o.status IN ('pending', 'frozen') AND o.target = ANY(%s::text[])",
-            (list(targets),),
+            f" WHERE o.status IN ('pending', 'frozen') AND o.target = ANY(%s::text[]){here}",
+            (list(targets), *params),
         )
         return dt(row[0])
 

@@ -10,8 +10,12 @@ from typing import Any
 
 import psycopg
 
-from smallwins.ledger.backends.postgresql.connection import Connected
+from smallwins.ledger.backends.postgresql.connection import LEADING, Connected
 from smallwins.ledger.records import FrozenSend
+
+
+class _Taken(Exception):
+    """Another daemon claimed some of the rows first: the claim is rolled back."""
 
 
 class SendStore(Connected):
@@ -24,22 +28,38 @@ class SendStore(Connected):
         category: str,
         title: str,
         body: str,
-    ) -> int:
-        with self.transaction() as db:
-            (send_id,) = db.execute(
-                "INSERT INTO sends (target, kind, category, title, body, frozen_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-                (target, kind, category, title, body, time.time()),
-            ).fetchall()[0]
-            db.execute(
-                "UPDATE outbox SET status = 'frozen', send_id = %s WHERE id = ANY(%s::bigint[])",
-                (send_id, list(outbox_ids)),
-            )
-            return int(send_id)
+        shared: bool = False,
+    ) -> int | None:
+        ids = sorted(set(outbox_ids))
+        try:
+            with self.transaction() as db:
+                # Fencing: the lease is checked (and its row locked) in the claim's own
+                # transaction, so a lead whose lease ran out claims nothing.
+                lease = f"{LEADING} FOR SHARE"
+                if shared and self._machine and not db.execute(lease, (self._machine,)).fetchall():
+                    return None
+                (send_id,) = db.execute(
+                    "INSERT INTO sends (target, kind, category, title, body, frozen_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+                    (target, kind, category, title, body, time.time()),
+                ).fetchall()[0]
+                claimed = db.execute(
+                    "UPDATE outbox SET status = 'frozen', send_id = %s"
+                    " WHERE id = ANY(%s::bigint[]) AND status = 'pending'",
+                    (send_id, ids),
+                ).rowcount
+                if claimed != len(ids):
+                    raise _Taken
+                return int(send_id)
+        except _Taken:
+            return None
 
-    def frozen(self, now: datetime, targets: Sequence[str]) -> list[FrozenSend]:
+    def frozen(
+        self, now: datetime, targets: Sequence[str], *, shared: Sequence[str] = ()
+    ) -> list[FrozenSend]:
         if not targets:
             return []
+        here, params = self._told_here(shared)
         rows = self._rows(
             "SELECT s.id, s.target, s.kind, s.category, s.title, s.body, array_agg(o.id),"
             # A message of one moment carries its picture; a fold of several never had one.
@@ -48,8 +68,8 @@ class SendStore(Connected):
             " JOIN moments m ON m.id = o.moment_id"
             " LEFT JOIN targets t ON t.name = s.target"
             " WHERE o.status = 'frozen' AND s.target = ANY(%s::text[])"
-            " AND COALESCE(t.next_attempt_at, 0) <= %s GROUP BY s.id ORDER BY s.id",
-            (list(targets), now.timestamp()),
+            f" AND COALESCE(t.next_attempt_at, 0) <= %s{here} GROUP BY s.id ORDER BY s.id",
+            (list(targets), now.timestamp(), *params),
         )
         return [
             FrozenSend(

@@ -15,7 +15,7 @@ from smallwins.api.moment import Moment
 from smallwins.api.win import Win
 from smallwins.ledger.backends.postgresql.address import Address
 from smallwins.ledger.backends.postgresql.batch import PostgresBatch
-from smallwins.ledger.backends.postgresql.connection import connect
+from smallwins.ledger.backends.postgresql.connection import RECORD_LOCK, connect
 from smallwins.ledger.backends.postgresql.experiments import ExperimentStore
 from smallwins.ledger.backends.postgresql.machines import MachineStore
 from smallwins.ledger.backends.postgresql.outbox import MomentStore
@@ -124,6 +124,8 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore):
                 batch.add(win)
             wins = batch
         with self.transaction() as db:
+            if moments_for is not None:
+                db.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
             new = wins.insert_into(db)
             if save_cursor:
                 self._save_cursor(db, source, detector, cursor)
@@ -140,4 +142,5 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore):
         targets_for: Callable[[Moment], Sequence[str]],
     ) -> list[Moment]:
         with self.transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
             return [m for m in make(self) if self._insert_moment(db, m, targets_for(m))]

@@ -161,7 +161,10 @@ class MomentStore(SendStore):
 
     # -- the outbox --------------------------------------------------------------------------
 
-    def due(self, now: datetime, targets: Sequence[str]) -> list[PendingDelivery]:
+    # One machine, always the lead: ``shared`` changes nothing here.
+    def due(
+        self, now: datetime, targets: Sequence[str], *, shared: Sequence[str] = ()
+    ) -> list[PendingDelivery]:
         if not targets:
             return []
         rows = self._rows(
@@ -175,7 +178,7 @@ class MomentStore(SendStore):
         )
         return [PendingDelivery(row[0], row[1], row[2], _moment(row[3:])) for row in rows]
 
-    def next_due(self, targets: Sequence[str]) -> datetime | None:
+    def next_due(self, targets: Sequence[str], *, shared: Sequence[str] = ()) -> datetime | None:
         if not targets:
             return None
         row = self._one(

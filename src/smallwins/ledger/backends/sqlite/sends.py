@@ -22,7 +22,8 @@ class SendStore(Connected):
         category: str,
         title: str,
         body: str,
-    ) -> int:
+        shared: bool = False,
+    ) -> int | None:
         with self.transaction() as db:
             send_id = int(
                 db.execute(
@@ -37,7 +38,9 @@ class SendStore(Connected):
             )
             return send_id
 
-    def frozen(self, now: datetime, targets: Sequence[str]) -> list[FrozenSend]:
+    def frozen(
+        self, now: datetime, targets: Sequence[str], *, shared: Sequence[str] = ()
+    ) -> list[FrozenSend]:
         if not targets:
             return []
         rows = self._rows(
