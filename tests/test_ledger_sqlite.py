@@ -140,3 +140,19 @@ def test_a_long_history_gets_a_page_cache_for_its_write_only(
         )
         assert len(new) == 5 and sizes == [-5]  # about 1 KiB a row while it is written
         assert ledger._one("PRAGMA cache_size") == (default,)  # and its own size after
+
+
+def test_ledger_status_names_the_one_machine(home: Path) -> None:
+    import json
+
+    assert smallwins("run", "--once", cwd=home, env=dict(os.environ)).returncode == 0
+    done = smallwins("ledger", "status", "--json", env=dict(os.environ))
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    machine = (home / "state" / "machine").read_text().strip()
+    assert found["ledger"] == str(home / "data" / "ledger.sqlite3")
+    assert found["schema_version"] == len(MIGRATIONS) and not found["shared"]
+    assert found["machine"] == found["lead"] == machine
+    assert [m["id"] for m in found["machines"]] == [machine]
+    text = smallwins("ledger", "status", env=dict(os.environ)).stdout
+    assert f"{machine}  " in text and "(this, lead)" in text

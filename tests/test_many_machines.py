@@ -226,4 +226,32 @@ def test_when_the_lead_is_killed_another_takes_over_within_the_lease_and_tells_w
     assert sorted(totals(phone.messages)) == ["10", "25"]
     keys = all_wins(homes[1])
     assert len(keys) == len(set(keys)) == 25
+    done = smallwins(
+        "ledger", "status", "--json", env={**os.environ, "SMALLWINS_HOME": str(homes[1])}
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    ids = [(home / "state" / "machine").read_text().strip() for home in homes]
+    assert found["machine"] == found["lead"] == ids[1]
+    assert sorted(m["id"] for m in found["machines"]) == sorted(ids)
+    assert "@" in found["ledger"] and found["warnings"] == []
     assert other.stop() == 0
+
+
+def test_ledger_status_warns_when_machines_settings_differ(ledger_url: str) -> None:
+    from smallwins.config import Settings
+    from smallwins.daemon.machine import person_settings
+    from smallwins.ledger import open_ledger
+    from smallwins.status import ledger_report
+
+    with open_ledger(ledger_url) as laptop, open_ledger(ledger_url) as desktop:
+        laptop.join("m-one", "laptop", person_settings(Settings(timezone="UTC")))
+        laptop.heartbeat(30)
+        berlin = Settings(timezone="Europe/Berlin", digest="off")
+        desktop.join("m-two", "desktop", person_settings(berlin))
+        found = ledger_report(desktop, "m-two")
+    assert (found["machine"], found["lead"], found["shared"]) == ("m-two", "m-one", True)
+    assert [m["label"] for m in found["machines"]] == ["desktop", "laptop"]
+    (warning,) = found["warnings"]
+    assert "desktop (m-two)" in warning and "laptop (m-one)" in warning
+    assert "in digest, timezone:" in warning

@@ -113,3 +113,36 @@ def _source_json(detector: str, state: SourceState | None) -> dict[str, Any]:
         "problems": state.problems if state else [],
         "rest_days": [],
     }
+
+
+def ledger_report(ledger: Ledger, machine: str | None) -> dict[str, Any]:
+    """What ``smallwins ledger status`` shows: the ledger, its schema, this machine, the lead
+    and every machine; ``warnings`` name the machines whose settings differ from the lead's."""
+    machines = ledger.machines()
+    lead = ledger.lead()
+    found: dict[str, Any] = {
+        "ledger": ledger.location,
+        "shared": ledger.shared,
+        "schema_version": ledger.schema_version,
+        "machine": machine,
+        "lead": lead,
+        "machines": [m.to_json() for m in machines],
+        "warnings": [],
+    }
+    # Compared with the lead's (or, with none, the machine seen last): its settings count.
+    model = next((m for m in machines if m.id == lead), machines[0] if machines else None)
+    for other in machines:
+        if model is None or other is model:
+            continue
+        keys = sorted(
+            key
+            for key in model.settings.keys() | other.settings.keys()
+            if model.settings.get(key) != other.settings.get(key)
+        )
+        if keys:
+            found["warnings"].append(
+                f"the config of {other.label} ({other.id}) differs from "
+                f"{'the lead' if model.id == lead else 'that of'} {model.label} ({model.id}) "
+                f"in {', '.join(keys)}: the lead's is the one that counts"
+            )
+    return found

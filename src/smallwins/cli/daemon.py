@@ -66,7 +66,7 @@ def run(context: Context, once: bool, verbose: bool) -> None:
             fail(ConfigError("\nsmallwins: ".join(errors)))
     ledger = context.open_ledger()
     try:
-        join(ledger, paths)
+        join(ledger, paths, config.settings)
     except SmallwinsError as exc:
         ledger.close()
         if ledger_lock:

@@ -152,3 +152,53 @@ def _print_status(report: dict[str, Any]) -> None:
             click.echo(
                 f"  {target['name']}: {target['failures']} failures, last: {target['last_error']}"
             )
+
+
+@cli.group("ledger")
+def ledger_group() -> None:
+    """The ledger itself: which one, its machines and its lead."""
+
+
+@ledger_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_context
+def ledger_status(context: Context, as_json: bool) -> None:
+    """Which ledger, its schema version, this machine, the lead, and every machine."""
+    from smallwins.daemon.machine import known_machine_id
+    from smallwins.ledger import LedgerNotFound, location
+    from smallwins.status import ledger_report
+
+    machine = known_machine_id(context.paths)
+    try:
+        ledger = context.open_ledger(readonly=True)
+    except LedgerNotFound:
+        where = location(context.ledger_url)
+        if as_json:
+            empty = {"ledger": where, "schema_version": 0, "machine": machine, "lead": None}
+            click.echo(json.dumps({**empty, "machines": [], "warnings": []}, indent=1))
+        else:
+            click.echo(f"ledger: {where} (nothing recorded yet)")
+        return
+    with ledger:
+        found = ledger_report(ledger, machine)
+    for warning in found["warnings"]:
+        click.echo(f"smallwins: warning: {warning}", err=True)
+    if as_json:
+        click.echo(json.dumps(found, indent=1))
+        return
+    zone = context.config.settings.zone()
+    kind = "shared by machines" if found["shared"] else "one machine"
+    click.echo(f"ledger: {found['ledger']} (schema {found['schema_version']}, {kind})")
+    click.echo(f"machine: {machine or 'none yet (made at the first start)'}")
+    click.echo(f"lead: {found['lead'] or 'none'}")
+    click.echo("machines:")
+    if not found["machines"]:
+        click.echo("  none yet")
+    for each in found["machines"]:
+        marks = [
+            "this" if each["id"] == machine else "",
+            "lead" if each["id"] == found["lead"] else "",
+        ]
+        note = f" ({', '.join(m for m in marks if m)})" if any(marks) else ""
+        last = _local(each["last_contact"], zone)
+        click.echo(f"  {each['id']}  {each['label']}  last contact {last}{note}")

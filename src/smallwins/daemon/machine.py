@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 import secrets
 import socket
+from typing import Any
 
+from smallwins.config import Settings
 from smallwins.errors import AlreadyRunning, ConfigError
 from smallwins.ledger import Ledger
 from smallwins.paths import Paths, write_private
@@ -42,11 +44,22 @@ def label() -> str:
     return socket.gethostname() or "localhost"
 
 
-def join(ledger: Ledger, paths: Paths) -> str:
+def person_settings(settings: Settings) -> dict[str, Any]:
+    """The settings that shape what is told to the person, as JSON: on a shared ledger the
+    lead's count, and ``ledger status`` warns when machines' differ."""
+    return {
+        "timezone": str(settings.zone()),
+        "day_starts_at": settings.day_starts_at.isoformat(timespec="minutes"),
+        "quiet_hours": settings.notify.model_dump(mode="json")["quiet_hours"],
+        **settings.model_dump(mode="json", include={"goals", "templates", "digest", "digest_at"}),
+    }
+
+
+def join(ledger: Ledger, paths: Paths, settings: Settings) -> str:
     """Join the ledger as this state folder's machine; AlreadyRunning (exit 75) when a
     daemon of the same machine is connected to it already."""
     machine = machine_id(paths)
-    if not ledger.join(machine, label()):
+    if not ledger.join(machine, label(), person_settings(settings)):
         raise AlreadyRunning(
             f"another smallwins daemon with this machine's id ({machine}, from "
             f"{paths.machine_file}) records into the ledger {ledger.location}; stop it "

@@ -155,10 +155,11 @@ class Ledger(LedgerView, Protocol):
     def machine(self) -> str:
         """The machine this ledger records for: "" until ``join``."""
 
-    def join(self, machine: str, label: str) -> bool:
+    def join(self, machine: str, label: str, settings: dict[str, Any] | None = None) -> bool:
         """Record for ``machine`` (a host's name as ``label``) from now on: its cursors are
-        its own and its contact is noted. False when a daemon of the same machine is
-        connected already (a state folder copied to two hosts)."""
+        its own and its contact and ``settings`` (the person's, from its config) are noted.
+        False when a daemon of the same machine is connected already (a state folder copied
+        to two hosts)."""
 
     def machines(self) -> list[MachineState]:
         """Every machine that joined, the most recently seen first."""

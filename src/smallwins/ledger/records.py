@@ -191,6 +191,9 @@ class MachineState:
     label: str
     first_seen: datetime
     last_contact: datetime
+    # The person's settings in the machine's config when it joined (time zone, day start,
+    # goals, quiet hours, templates): the lead's are the ones that count.
+    settings: dict[str, Any]
 
     def to_json(self) -> dict[str, Any]:
         return {

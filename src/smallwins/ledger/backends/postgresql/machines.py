@@ -8,10 +8,12 @@ has not expired by the server's clock, the one clock every machine shares.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from smallwins.ledger.backends.postgresql.connection import Connected
-from smallwins.ledger.records import MachineState
+from smallwins.ledger.records import MachineState, dumps
 
 # pg_try_advisory_lock's first key, "sw" in ASCII; the second is the machine id's hash.
 MACHINE_LOCK = 0x7377
@@ -32,7 +34,7 @@ class MachineStore(Connected):
     def machine(self) -> str:
         return self._machine
 
-    def join(self, machine: str, label: str) -> bool:
+    def join(self, machine: str, label: str, settings: dict[str, Any] | None = None) -> bool:
         with self._lock:
             (got,) = self._db.execute(
                 "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (MACHINE_LOCK, machine)
@@ -42,10 +44,11 @@ class MachineStore(Connected):
             self._machine = machine
             with self.transaction() as db:
                 db.execute(
-                    "INSERT INTO machines (id, label, first_seen, last_contact)"
-                    f" VALUES (%s, %s, {NOW}, {NOW}) ON CONFLICT (id) DO UPDATE SET"
-                    " label = excluded.label, last_contact = excluded.last_contact",
-                    (machine, label),
+                    "INSERT INTO machines (id, label, first_seen, last_contact, settings)"
+                    f" VALUES (%s, %s, {NOW}, {NOW}, %s) ON CONFLICT (id) DO UPDATE SET"
+                    " label = excluded.label, last_contact = excluded.last_contact,"
+                    " settings = excluded.settings",
+                    (machine, label, dumps(settings or {})),
                 )
                 # Cursors kept before there were machines are the first machine's.
                 db.execute(
@@ -62,9 +65,10 @@ class MachineStore(Connected):
                 row[1],
                 datetime.fromtimestamp(row[2], UTC),
                 datetime.fromtimestamp(row[3], UTC),
+                json.loads(row[4]),
             )
             for row in self._rows(
-                "SELECT id, label, first_seen, last_contact FROM machines"
+                "SELECT id, label, first_seen, last_contact, settings FROM machines"
                 " ORDER BY last_contact DESC, id"
             )
         ]

@@ -130,7 +130,8 @@ MIGRATIONS: tuple[str, ...] = (
         id TEXT PRIMARY KEY,
         label TEXT NOT NULL,
         first_seen DOUBLE PRECISION NOT NULL,
-        last_contact DOUBLE PRECISION NOT NULL
+        last_contact DOUBLE PRECISION NOT NULL,
+        settings TEXT NOT NULL DEFAULT '{}'
     );
     CREATE TABLE lease (
         name TEXT PRIMARY KEY,

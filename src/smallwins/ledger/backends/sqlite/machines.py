@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from smallwins.ledger.backends.sqlite.connection import Connected
-from smallwins.ledger.records import MachineState
+from smallwins.ledger.records import MachineState, dumps
 
 
 class MachineStore(Connected):
@@ -20,21 +22,19 @@ class MachineStore(Connected):
     def machine(self) -> str:
         return self._machine
 
-    def join(self, machine: str, label: str) -> bool:
+    def join(self, machine: str, label: str, settings: dict[str, Any] | None = None) -> bool:
         # The lock beside the file keeps a second daemon out, whatever its machine.
         self._machine = machine
-        self._note_contact(label)
-        return True
-
-    def _note_contact(self, label: str | None = None) -> None:
         now = time.time()
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO machines (id, label, first_seen, last_contact) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET last_contact = excluded.last_contact,"
-                " label = COALESCE(?, label)",
-                (self._machine, label or "", now, now, label),
+                "INSERT INTO machines (id, label, first_seen, last_contact, settings)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+                " label = excluded.label, last_contact = excluded.last_contact,"
+                " settings = excluded.settings",
+                (machine, label, now, now, dumps(settings or {})),
             )
+        return True
 
     def machines(self) -> list[MachineState]:
         return [
@@ -43,16 +43,21 @@ class MachineStore(Connected):
                 row[1],
                 datetime.fromtimestamp(row[2], UTC),
                 datetime.fromtimestamp(row[3], UTC),
+                json.loads(row[4]),
             )
             for row in self._rows(
-                "SELECT id, label, first_seen, last_contact FROM machines"
+                "SELECT id, label, first_seen, last_contact, settings FROM machines"
                 " ORDER BY last_contact DESC, id"
             )
         ]
 
     def heartbeat(self, lease_seconds: float) -> bool:
         if self._machine:
-            self._note_contact()
+            with self.transaction() as db:
+                db.execute(
+                    "UPDATE machines SET last_contact = ? WHERE id = ?",
+                    (time.time(), self._machine),
+                )
         return True
 
     def lead(self) -> str | None:

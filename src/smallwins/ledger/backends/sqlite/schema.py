@@ -131,7 +131,8 @@ MIGRATIONS: tuple[str, ...] = (
         id TEXT PRIMARY KEY,
         label TEXT NOT NULL,
         first_seen REAL NOT NULL,
-        last_contact REAL NOT NULL
+        last_contact REAL NOT NULL,
+        settings TEXT NOT NULL DEFAULT '{}'
     );
     """,
 )
