@@ -289,3 +289,14 @@ def test_each_machine_tells_its_own_moments_and_the_lead_the_persons(
 
 def _words() -> dict[str, str]:
     return {"kind": "k", "category": "celebration", "title": "t", "body": "b"}
+
+
+def test_a_silent_server_is_noticed_by_keepalives_unless_the_url_says_otherwise(
+    server: postgres.Server,
+) -> None:
+    url = server.url(postgres.fresh_database())
+    with open_ledger(url) as ledger:
+        given = ledger._db.info.get_parameters()  # type: ignore[attr-defined]
+        assert (given["keepalives"], given["tcp_user_timeout"]) == ("1", "30000")
+    with open_ledger(f"{url}?keepalives_idle=99") as ledger:
+        assert ledger._db.info.get_parameters()["keepalives_idle"] == "99"  # type: ignore[attr-defined]

@@ -73,6 +73,14 @@ def run(context: Context, once: bool, verbose: bool) -> None:
             ledger_lock.release()
         lock.release()
         fail(exc)
+    if ledger.shared and not any(t.reach == "shared" for t in config.settings.notify.urls):
+        log.warning(
+            "the ledger %s is shared by machines, and no [notify] target here is of scope "
+            '"shared": the person\'s moments (milestones, bests, digests, ...) are told by the '
+            "lead to its shared targets only; add one (a phone's push service), or set "
+            'scope = "shared" on a target',
+            ledger.location,
+        )
     if not config.exists:
         _explain_defaults(log, context)
     elif not config.settings.notify.urls:

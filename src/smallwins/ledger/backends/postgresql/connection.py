@@ -33,6 +33,18 @@ LEADING = f"SELECT 1 FROM lease WHERE name = 'lead' AND machine = %s AND expires
 RECORD_LOCK = 0x736D616C6C77696F
 
 
+# A server that goes silent without closing the connection is noticed within about a minute
+# rather than hours: a query then fails instead of waiting for good. (The lead's lease has run
+# out by then, and another machine leads.) A URL's own values for these win.
+_SILENCE = (
+    ("keepalives", 1),
+    ("keepalives_idle", 10),
+    ("keepalives_interval", 5),
+    ("keepalives_count", 3),
+    ("tcp_user_timeout", 30_000),
+)
+
+
 class LedgerUnreachable(SmallwinsError):
     """The ledger's server did not answer: it may be down, or the host or port is wrong."""
 
@@ -54,6 +66,9 @@ def connect(address: Address, *, readonly: bool) -> psycopg.Connection[Any]:
         options["password"] = password
     if readonly:
         options["options"] = "-c default_transaction_read_only=on"
+    for key, value in _SILENCE:
+        if f"{key}=" not in address.conninfo:
+            options[key] = value
     try:
         return psycopg.connect(address.conninfo, autocommit=True, connect_timeout=10, **options)
     except psycopg.OperationalError as exc:
