@@ -1,19 +1,24 @@
-"""Reading the ledger: ``wins`` and ``status``."""
+"""The ledger: ``wins``, ``status``, and ``ledger status`` and ``ledger copy``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from smallwins.cli.context import Context, pass_context
+from smallwins.cli.context import Context, fail, pass_context
 from smallwins.cli.group import cli
-from smallwins.errors import ConfigError
+from smallwins.errors import ConfigError, SmallwinsError
+
+# From this many rows on, a copy shows a progress bar (on a terminal).
+BAR_FROM = 10_000
 
 
 def _since(value: str | None) -> datetime | None:
@@ -202,3 +207,55 @@ def ledger_status(context: Context, as_json: bool) -> None:
         note = f" ({', '.join(m for m in marks if m)})" if any(marks) else ""
         last = _local(each["last_contact"], zone)
         click.echo(f"  {each['id']}  {each['label']}  last contact {last}{note}")
+
+
+@ledger_group.command("copy")
+@click.argument("from_url", metavar="FROM")
+@click.argument("to_url", metavar="TO")
+@pass_context
+def ledger_copy(context: Context, from_url: str, to_url: str) -> None:
+    """Copy the whole ledger FROM into TO (SQLite to PostgreSQL or back): each a URL
+    (sqlite:////path, postgresql://...) or a SQLite file's path. What TO holds already is
+    kept, so running it again adds nothing. Stop the daemons that write to either first."""
+    from smallwins.daemon.machine import known_machine_id
+    from smallwins.ledger import LedgerNotFound, copying, location, open_ledger, sqlite_url
+
+    def url_of(given: str) -> str:
+        return given if "://" in given else sqlite_url(Path(given).expanduser().resolve())
+
+    source_url, target_url = url_of(from_url), url_of(to_url)
+    try:
+        if location(source_url) == location(target_url):
+            raise click.UsageError("FROM and TO are the same ledger")
+        source = open_ledger(source_url, readonly=True)
+    except LedgerNotFound:
+        fail(SmallwinsError(f"nothing to copy: no ledger at {location(source_url)}"))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    except SmallwinsError as exc:
+        fail(exc)
+    with source:
+        try:
+            target = open_ledger(target_url)
+        except (SmallwinsError, ValueError) as exc:
+            fail(exc if isinstance(exc, SmallwinsError) else SmallwinsError(str(exc)))
+        with target:
+            total = copying.rows_to_copy(source)
+            machine = known_machine_id(context.paths) or ""
+            bar = None
+            if total >= BAR_FROM:
+                bar = click.progressbar(length=total, label="Copying", file=sys.stderr)
+            with bar or contextlib.nullcontext():
+                done = copying.copy_ledger(
+                    source, target, machine=machine, progress=bar.update if bar else _ignore
+                )
+    click.echo(f"Copied {source.location} to {target.location}:")
+    for table in copying.TABLES:
+        read, added = done.read.get(table, 0), done.added.get(table, 0)
+        if read:
+            there = f" ({read - added:,} there already)" if read != added else ""
+            click.echo(f"  {table.replace('_', ' ')}: {added:,} added{there}")
+
+
+def _ignore(_rows: int) -> None:
+    pass

@@ -324,3 +324,17 @@ class Ledger(LedgerView, Protocol):
 
     def target_states(self) -> list[TargetState]:
         """How delivery to each target stands."""
+
+    # -- moving a ledger -------------------------------------------------------------------
+
+    def count_rows(self, table: str) -> int:
+        """How many rows ``table`` (one of ``copying.TABLES``) holds."""
+
+    def export_rows(self, table: str, after: int = 0) -> tuple[list[tuple[Any, ...]], int | None]:
+        """A page of ``table``'s rows, in the form every implementation stores alike, from
+        the page that starts after ``after``; and where the next page starts (None: none)."""
+
+    def import_rows(self, table: str, rows: Sequence[Sequence[Any]]) -> int:
+        """Add rows another ledger's ``export_rows`` gave, in one transaction; a row whose
+        unique key is here already (a win's source and key, a moment's dedupe key, ...) is
+        left as it is, so a copy can run again. Returns how many rows were added."""

@@ -16,6 +16,7 @@ from smallwins.api.win import Win
 from smallwins.ledger.backends.postgresql.address import Address
 from smallwins.ledger.backends.postgresql.batch import PostgresBatch
 from smallwins.ledger.backends.postgresql.connection import RECORD_LOCK, connect
+from smallwins.ledger.backends.postgresql.copying import CopyStore
 from smallwins.ledger.backends.postgresql.experiments import ExperimentStore
 from smallwins.ledger.backends.postgresql.machines import MachineStore
 from smallwins.ledger.backends.postgresql.outbox import MomentStore
@@ -32,7 +33,7 @@ def _no_targets(_moment: Moment) -> Sequence[str]:
     return ()
 
 
-class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore):
+class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyStore):
     """The ledger in one PostgreSQL database. Safe to share between threads.
 
     The coach's view inside a write is the ledger itself: its reads take the same reentrant

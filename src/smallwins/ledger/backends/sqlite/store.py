@@ -15,6 +15,7 @@ from smallwins.api.detector import RestDay
 from smallwins.api.moment import Moment
 from smallwins.api.win import Win
 from smallwins.ledger.backends.sqlite.batch import SqliteBatch
+from smallwins.ledger.backends.sqlite.copying import CopyStore
 from smallwins.ledger.backends.sqlite.experiments import ExperimentStore
 from smallwins.ledger.backends.sqlite.machines import MachineStore
 from smallwins.ledger.backends.sqlite.outbox import MomentStore
@@ -34,7 +35,7 @@ def _no_targets(_moment: Moment) -> Sequence[str]:
     return ()
 
 
-class SqliteLedger(WinStore, MomentStore, ExperimentStore, MachineStore):
+class SqliteLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyStore):
     """The ledger in one SQLite file (or in memory). Safe to share between threads.
 
     The coach's view inside a write is the ledger itself: its reads take the same reentrant
