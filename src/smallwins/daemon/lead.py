@@ -45,7 +45,8 @@ class Lead:
             if leading:
                 log.info("this machine (%s) leads: it tells the person's moments", ledger.machine)
             else:
-                log.info("another machine leads (%s): this one tells its own wins", ledger.lead())
+                # Not asked of the ledger: it may be what was lost.
+                log.info("this machine does not lead: it tells its own wins")
         self.leading = leading
         return leading
 
