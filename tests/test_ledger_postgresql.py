@@ -3,8 +3,10 @@ migrations shared by daemons that start at once, and one clear line when it cann
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -300,3 +302,91 @@ def test_a_silent_server_is_noticed_by_keepalives_unless_the_url_says_otherwise(
         assert (given["keepalives"], given["tcp_user_timeout"]) == ("1", "30000")
     with open_ledger(f"{url}?keepalives_idle=99") as ledger:
         assert ledger._db.info.get_parameters()["keepalives_idle"] == "99"  # type: ignore[attr-defined]
+
+
+class SilentProxy:
+    """A TCP proxy to the server that can go silent: it keeps the connections open (so the
+    client's keepalives are answered) but forwards nothing more, as a network that drops a
+    machine's packets without a reset."""
+
+    def __init__(self, port: int) -> None:
+        self.upstream = port
+        self.silent = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = [self.listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream))
+            self.sockets += [client, server]
+            for one, other in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(one, other), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+            except OSError:
+                return
+            if not data:
+                return
+            if not self.silent.is_set():
+                sink.sendall(data)
+
+    def close(self) -> None:
+        for each in self.sockets:
+            # shutdown, not only close: it wakes the threads blocked reading, and resets.
+            with contextlib.suppress(OSError):
+                each.shutdown(socket.SHUT_RDWR)
+            each.close()
+
+
+def test_a_lead_cut_off_silently_tells_nothing_and_another_takes_over(
+    server: postgres.Server,
+) -> None:
+    from datetime import UTC, datetime
+
+    from tests.test_ledger import moment
+
+    url = server.url(postgres.fresh_database())
+    proxy = SilentProxy(server.port)
+    now = datetime.now(UTC)
+    cut_off = open_ledger(url.replace(f":{server.port}/", f":{proxy.port}/"))
+    try:
+        with open_ledger(url) as other:
+            cut_off.join("m-one", "laptop")
+            other.join("m-two", "desktop")
+            assert cut_off.heartbeat(1)
+            cut_off.add_moment(moment("best", kind="personal_best", at=now), ["phone"])
+            (row,) = cut_off.due(now, ["phone"], shared=["phone"])
+            proxy.silent.set()
+            claims: list[object] = []
+
+            def claim() -> None:
+                try:
+                    claims.append(cut_off.freeze([row.outbox_id], "phone", **_words(), shared=True))
+                except Exception as exc:  # the connection closed under it, below
+                    claims.append(exc)
+
+            thread = threading.Thread(target=claim, daemon=True)
+            thread.start()
+            time.sleep(1.2)
+            assert claims == []  # waiting for a server that says nothing
+            assert other.heartbeat(30) and other.lead() == "m-two"
+            (taken,) = other.due(now, ["phone"], shared=["phone"])
+            assert other.freeze([taken.outbox_id], "phone", **_words(), shared=True)
+            proxy.close()
+            thread.join(10)
+            assert claims and not isinstance(claims[0], int)
+            assert other.outbox_counts() == {"pending": 1, "failed": 0}  # frozen once, by m-two
+            assert [s.target for s in other.frozen(now, ["phone"], shared=["phone"])] == ["phone"]
+    finally:
+        proxy.close()
+        with contextlib.suppress(Exception):
+            cut_off.close()
