@@ -41,6 +41,9 @@ def fill(ledger: Ledger) -> None:
     assert ledger.add_moment(told, ["phone"]) and ledger.add_moment(waiting, ["phone", "mail"])
     (sent,) = ledger.due(START, ["phone"])[:1]
     ledger.mark_sent([sent.outbox_id], "phone")
+    ledger.add_experiment("sit before coffee", "code", START.date(), 14)
+    stopped = ledger.add_experiment("walk at noon", "code", START.date() + timedelta(days=20), 7)
+    ledger.stop_experiment(stopped.id, START.date() + timedelta(days=22))
 
 
 def copy(home: Path, source: str, target: str) -> str:
@@ -59,6 +62,10 @@ def same(one: Ledger, other: Ledger) -> None:
         (s.name, s.wins) for s in other.source_states()
     ]
     assert [m.id for m in one.machines()] == [m.id for m in other.machines()] == ["m-one"]
+    assert [(e.name, e.goal, e.start, e.days, e.stopped) for e in one.experiments()] == [
+        (e.name, e.goal, e.start, e.days, e.stopped) for e in other.experiments()
+    ]
+    assert len(one.experiments()) == 2
 
 
 def test_a_ledger_goes_to_postgresql_and_back_whole_and_a_second_copy_adds_nothing(
@@ -80,6 +87,7 @@ def test_a_ledger_goes_to_postgresql_and_back_whole_and_a_second_copy_adds_nothi
         assert copied.join("m-one", "laptop") and copied.cursor("code") == {"head": "c9"}
     again = copy(home, sqlite_url(first), server)
     assert f"wins: 0 added ({MANY + 3:,} there already)" in again
+    assert "experiments: 0 added (2 there already)" in again
     back = tmp_path / "back.sqlite3"
     (home / "state").mkdir()
     (home / "state" / "machine").write_text("m-one\n")

@@ -2,7 +2,8 @@
 
 Every implementation stores the same values alike (epoch seconds, JSON text, ISO days), so the
 rows go across as they are, through ``export_rows`` and ``import_rows``; what is there already
-(a win by its source and key, a moment by its dedupe key, ...) is left as it is, so a copy that
+(a win by its source and key, a moment by its dedupe key, an experiment by its name, goal
+and start, ...) is left as it is, so a copy that
 was stopped can be run again, and running it twice adds nothing.
 """
 
@@ -23,6 +24,7 @@ TABLES = (
     "wins",
     "moments",
     "outbox",
+    "experiments",
 )
 
 

@@ -67,6 +67,18 @@ _SQL: dict[str, tuple[str, str | None, str]] = {
         " SELECT m.id, %(target)s, %(status)s, %(attempts)s, %(last_error)s, %(sent_at)s"
         " FROM moments m WHERE m.dedupe_key = %(key)s ON CONFLICT DO NOTHING",
     ),
+    # An experiment has no key of its own: the same name on the same goal from the same day
+    # is the same one.
+    "experiments": (
+        "SELECT id, name, goal, start::text, days, stopped::text, created_at FROM experiments",
+        "id",
+        "INSERT INTO experiments (name, goal, start, days, stopped, created_at)"
+        " SELECT v.name, v.goal, v.start, v.days, v.stopped, v.created_at"
+        " FROM (VALUES (%s, %s, %s::date, %s::integer, %s::date, %s::float8))"
+        " AS v (name, goal, start, days, stopped, created_at)"
+        " WHERE NOT EXISTS (SELECT 1 FROM experiments e"
+        " WHERE e.name = v.name AND e.goal = v.goal AND e.start = v.start)",
+    ),
 }
 _OUTBOX = ("key", "target", "status", "attempts", "last_error", "sent_at")
 

@@ -63,6 +63,15 @@ _SQL: dict[str, tuple[str, str | None, str]] = {
         "INSERT OR IGNORE INTO outbox (moment_id, target, status, attempts, last_error, sent_at)"
         " SELECT m.id, ?2, ?3, ?4, ?5, ?6 FROM moments m WHERE m.dedupe_key = ?1",
     ),
+    # An experiment has no key of its own: the same name on the same goal from the same day
+    # is the same one.
+    "experiments": (
+        "SELECT id, name, goal, start, days, stopped, created_at FROM experiments",
+        "id",
+        "INSERT INTO experiments (name, goal, start, days, stopped, created_at)"
+        " SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS"
+        " (SELECT 1 FROM experiments WHERE name = ?1 AND goal = ?2 AND start = ?3)",
+    ),
 }
 
 
