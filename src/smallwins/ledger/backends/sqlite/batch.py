@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 import time
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from datetime import time as dtime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,9 +15,6 @@ from smallwins.ledger.backends.sqlite.connection import marks
 from smallwins.ledger.records import StoredWin, encoder
 
 CHUNK = 500  # SQLite's limit on ``?`` in one statement is far above; this keeps statements small
-
-_QUARTER = 900  # seconds: a span of time whose zone offset is looked up once
-_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 class SqliteBatch:
@@ -40,9 +36,7 @@ class SqliteBatch:
         self._stored: list[StoredWin] = []
         self._encode = encoder()
         self._tags_json: dict[tuple[str, ...], str] = {}  # most wins of a source share their tags
-        self._shift = day_starts_at.hour * 3600 + day_starts_at.minute * 60
-        self._offsets: dict[int, int | None] = {}  # quarter hour since the epoch: zone's offset
-        self._days: dict[int, tuple[date, str]] = {}  # day since the epoch: the day, its text
+        self._day_texts: dict[date, str] = {}
 
     def fits(self, source: str, detector: str, zone: ZoneInfo, day_starts_at: dtime) -> bool:
         return (self.source, self.detector, self.zone, self.day_starts_at) == (
@@ -65,7 +59,10 @@ class SqliteBatch:
         self._wins[key] = win
         at = win.occurred_at
         ts = at.timestamp()
-        day, day_text = self._day(at, ts)
+        day = local_day(at, self.zone, self.day_starts_at)
+        day_text = self._day_texts.get(day)
+        if day_text is None:  # a long history's wins fall on a few thousand days
+            day_text = self._day_texts[day] = day.isoformat()
         tags = tuple(win.tags)
         tags_text = self._tags_json.get(tags)
         if tags_text is None:
@@ -93,42 +90,6 @@ class SqliteBatch:
         self._stored.append(
             StoredWin(0, source, detector, key, kind, title, at, day, value, unit, tags, details)
         )
-
-    def _day(self, at: datetime, ts: float) -> tuple[date, str]:
-        """The local day of ``at`` (what ``local_day`` gives) and its ISO text.
-
-        A long history's wins fall on a few thousand days and in a zone whose offset changes
-        twice a year at most, so both are looked up, not worked out for each win."""
-        seconds = math.floor(ts)
-        quarter = seconds // _QUARTER
-        offsets = self._offsets
-        if quarter in offsets:
-            offset = offsets[quarter]
-        else:
-            offset = offsets[quarter] = self._steady_offset(quarter)
-        if offset is None:
-            day = local_day(at, self.zone, self.day_starts_at)
-            return day, day.isoformat()
-        number = (seconds + offset - self._shift) // 86400
-        found = self._days.get(number)
-        if found is None:
-            day = date.fromordinal(_EPOCH_ORDINAL + number)
-            found = self._days[number] = (day, day.isoformat())
-        return found
-
-    def _steady_offset(self, quarter: int) -> int | None:
-        """The zone's offset in seconds through a quarter hour; None where it changes in it
-        (its wins are then dated one by one). No zone changes its offset and back within a
-        quarter hour, so the same offset at both ends holds throughout."""
-        start = quarter * _QUARTER
-        try:
-            first = datetime.fromtimestamp(start, self.zone).utcoffset()
-            last = datetime.fromtimestamp(start + _QUARTER - 1, self.zone).utcoffset()
-        except (OverflowError, OSError, ValueError):  # beyond what datetime can hold
-            return None
-        if first is None or first != last:
-            return None
-        return int(first.total_seconds())
 
     def insert(self, db: sqlite3.Connection) -> list[StoredWin]:
         """Insert the wins whose key the source has not recorded; returns them as stored."""
