@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -14,6 +16,9 @@ from .repos import Repo
 __all__ = ["LOG_FORMAT", "log_args", "parse_date", "records", "stream_log"]
 
 READ_CHUNK = 1 << 16
+# Room for git to write ahead while a record is being made into a win: with the usual 64 KiB
+# pipe, git waits for the reader at every chunk and the reader for git.
+PIPE_SIZE = 1 << 20
 
 # sha, parents, author email, author date, committer date, source, subject. Records end in NUL
 # (-z): unlike a separator byte, NUL cannot occur inside a commit message.
@@ -63,6 +68,7 @@ def stream_log(
             raise GitFailed("git is not installed (or not on PATH)") from exc
         with proc:
             assert proc.stdout is not None  # stdout=PIPE
+            widen(proc.stdout)
             try:
                 yield from records(proc.stdout, seen)
             except BaseException:
@@ -73,6 +79,15 @@ def stream_log(
             errors.seek(0)
             reason = first_line(errors.read()) or f"exit status {proc.returncode}"
             raise GitFailed(f"git log failed: {reason}")
+
+
+def widen(pipe: IO[bytes]) -> None:
+    """Make ``pipe`` hold PIPE_SIZE bytes where the system lets it (Linux, within the
+    per-user limit); elsewhere it stays as it is."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), set_size, PIPE_SIZE)
 
 
 def records(stdout: IO[bytes], seen: Callable[[int], None] | None = None) -> Iterator[list[str]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
+import os
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -578,6 +580,15 @@ def test_records_split_across_reads_decode_as_each_record_alone(
         monkeypatch.setattr(git_log, "READ_CHUNK", size)
         assert list(git_log.records(io.BytesIO(stream))) == expected
     assert len(expected) == 5 and expected[3][6] == "bad \ufffd and cut \ufffd"
+
+
+@pytest.mark.skipif(not hasattr(fcntl, "F_GETPIPE_SZ"), reason="pipe sizes are Linux's")
+def test_git_gets_a_wide_pipe_to_write_ahead_into() -> None:
+    read, write = os.pipe()
+    with open(read, "rb") as pipe, open(write, "wb"):
+        assert fcntl.fcntl(read, fcntl.F_GETPIPE_SZ) < git_log.PIPE_SIZE
+        git_log.widen(pipe)
+        assert fcntl.fcntl(read, fcntl.F_GETPIPE_SZ) == git_log.PIPE_SIZE
 
 
 def test_a_scan_reports_the_commits_it_has_read(make_repo: MakeRepo) -> None:
