@@ -142,6 +142,62 @@ def test_a_long_history_gets_a_page_cache_for_its_write_only(
         assert ledger._one("PRAGMA cache_size") == (default,)  # and its own size after
 
 
+def test_a_batch_larger_than_the_table_remakes_its_indexes_in_the_same_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smallwins.ledger.backends.sqlite import SqliteLedger, batch
+
+    monkeypatch.setattr(batch, "REBUILD_ROWS", 3)
+    utc = ZoneInfo("UTC")
+
+    def wins(*keys: str) -> list[Win]:
+        return [Win(key=k, title=f"win {k}", occurred_at=NOW) for k in keys]
+
+    indexes = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'wins'"
+    with SqliteLedger(tmp_path / "l.sqlite3") as ledger:
+        made = sorted(ledger._rows(indexes))
+        seen: list[list[object]] = []
+
+        def while_written(_view: object, _new: object) -> list[Moment]:
+            seen.append(sorted(ledger._rows(indexes)))  # inside the write, after the insert
+            return []
+
+        assert (
+            len(
+                ledger.record(
+                    "code",
+                    "git",
+                    wins("a", "b", "c", "d"),
+                    None,
+                    zone=utc,
+                    day_starts_at=time(4),
+                    moments_for=while_written,
+                )
+            )
+            == 4
+        )
+        assert (
+            len(
+                ledger.record(
+                    "code",
+                    "git",
+                    wins("a", "e", "f", "g", "h"),
+                    None,
+                    zone=utc,
+                    day_starts_at=time(4),
+                    moments_for=while_written,
+                )
+            )
+            == 4
+        )
+        assert seen == [made, made] and len(made) == 5
+        assert ledger._one("PRAGMA integrity_check") == ("ok",)
+        assert [w.key for w in ledger.wins(sources=["code"])] == list("abcdefgh")
+        query = "SELECT id FROM wins WHERE source = 'code' AND day = '2026-11-20'"
+        plan = " ".join(row[-1] for row in ledger._rows(f"EXPLAIN QUERY PLAN {query}"))
+        assert "wins_source_day_ts" in plan
+
+
 def test_ledger_status_names_the_one_machine(home: Path) -> None:
     import json
 
