@@ -1263,8 +1263,11 @@ def bench_cli(root: Path, report: Report, rows: int) -> None:
     built = time.perf_counter() - started
     home = root / "cli" / "home"
     config = f'ledger = {json.dumps(str(ledger))}\n[notify]\nurls = ["json://127.0.0.1:9/hook"]\n'
-    for source, detector, _kind, _share in LEDGER_SOURCES:
-        config += f'\n[sources.{source}]\ndetector = "{detector}"\n'
+    # The configured sources, with the options their detectors need; the ledger's other
+    # sources (kept by detectors not installed here) are shown all the same.
+    nowhere = root / "cli" / "nowhere"
+    config += f'\n[sources.code]\ndetector = "git"\nrepos = [{json.dumps(str(nowhere))}]\n'
+    config += f'\n[sources.sits]\ndetector = "meditation"\npath = {json.dumps(str(nowhere))}\n'
     write_config(home, config)
     env = {**os.environ, "SMALLWINS_HOME": str(home)}
     with sqlite3.connect(f"file:{ledger}?mode=ro", uri=True) as db:
