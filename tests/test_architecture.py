@@ -37,3 +37,24 @@ def test_modules_and_classes_stay_small(path: Path) -> None:
         if isinstance(node, ast.ClassDef):
             size = (node.end_lineno or node.lineno) - node.lineno + 1
             assert size <= CLASS_LINES, f"{path.name}: class {node.name} has {size} lines"
+
+
+def test_the_public_api_names_each_thing_once_and_each_name_imports() -> None:
+    """``smallwins`` imports its names on first use: each of ``__all__`` must resolve, and
+    importing the package alone must not import the rest (pydantic with it)."""
+    import smallwins
+
+    assert smallwins.__all__ == sorted(set(smallwins.__all__))
+    for name in smallwins.__all__:
+        assert getattr(smallwins, name) is not None, name
+    assert set(dir(smallwins)) >= set(smallwins.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        _ = smallwins.Nothing  # type: ignore[attr-defined]
+    bare = subprocess.run(
+        [sys.executable, "-c", "import sys, smallwins; print(sorted(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "pydantic" not in bare.stdout
+    assert "smallwins.api" not in bare.stdout

@@ -7,9 +7,10 @@ a completed to-do is a win when ``todos = true``; events matching ``rest`` mark 
 
 The daemon is told when the next matching occurrence ends (``scan_again_at``), so a gym visit
 is celebrated shortly after it ends, without polling. Files are read only when they change
-(see cursor.py), so a large vdir costs a ``stat`` per file on a rescan. icalendar and
-recurring-ical-events are imported only when a file is read: ``smallwins`` loads every plugin
-for each command, and those must stay quick.
+(see cursor.py), so a large vdir costs a ``stat`` per file on a rescan. What only a scan
+needs (reading files, recurrences, the cursor; icalendar and recurring-ical-events) is imported
+by the scan: every command loads every plugin and builds every configured source, and a short
+command such as ``smallwins done`` must stay quick.
 """
 
 from __future__ import annotations
@@ -17,17 +18,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smallwins import Detector, DetectorError, DetectorOptions, RestDay, ScanContext, Win, hookimpl
 
-from . import cursor
-from .cursor import FileState
-from .files import Clock, Rules, due_wins, read_file
 from .options import CalendarOptions
-from .parse import Unreadable, fingerprint, read
 from .vdir import Item, Layout, tilde
+
+if TYPE_CHECKING:
+    from .cursor import FileState
+    from .files import Clock, Rules
 
 __all__ = ["CalendarDetector", "CalendarOptions", "register_detectors"]
 
@@ -52,7 +54,12 @@ class CalendarDetector(Detector):
             )
         super().__init__(source, options)
         self._layout = Layout(options.path)
-        self._rules = Rules.of(options)
+
+    @cached_property
+    def _rules(self) -> Rules:
+        from .files import Rules
+
+        return Rules.of(self.options)
 
     def watch_paths(self) -> list[Path]:
         return self._layout.watch_paths()
@@ -83,6 +90,9 @@ class CalendarDetector(Detector):
         }
 
     def scan(self, context: ScanContext) -> Iterator[Win]:
+        from . import cursor
+        from .files import Clock
+
         now = context.now()
         rules = self._rules_fingerprint(context)
         known, since, reset = cursor.load(context.cursor, rules)
@@ -122,6 +132,10 @@ class CalendarDetector(Detector):
     def _scan_file(
         self, item: Item, old: FileState | None, clock: Clock
     ) -> tuple[list[Win], FileState] | None:
+        from .cursor import FileState
+        from .files import due_wins, read_file
+        from .parse import Unreadable, fingerprint, read
+
         try:
             stat = os.stat(item.path)
         except OSError:

@@ -11,11 +11,10 @@ from collections.abc import Callable
 
 from smallwins import Detector, hookimpl
 
-from .detect import FORMATS
 from .detector import MeditationDetector
 from .options import MeditationOptions
 
-__all__ = ["FORMATS", "MeditationDetector", "MeditationOptions", "register_detectors"]
+__all__ = ["MeditationDetector", "MeditationOptions", "register_detectors"]
 
 
 @hookimpl

@@ -17,24 +17,17 @@ import os
 from collections.abc import Generator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from smallwins import Detector, DetectorError, DetectorOptions, ScanContext, Win
 
-from .detect import (
-    FORMATS,
-    HEAD,
-    TAIL,
-    Detected,
-    Format,
-    detect,
-    ends_whole,
-    known_formats,
-)
 from .options import MeditationOptions
-from .session import Counted, Item, Reading, Unreadable
-from .wins import Scan, outcome_of
+
+if TYPE_CHECKING:
+    from .detect import Format
+    from .session import Item
+    from .wins import Scan
 
 CURSOR_VERSION = 1
 # A file changed this recently may still be being written. If no line end follows its last
@@ -123,7 +116,12 @@ class MeditationDetector(Detector):
 
     # -- scanning ------------------------------------------------------------------------
 
+    # The readers of each format are imported by a scan: every command builds every
+    # configured source, and a short one (``smallwins done``) must stay quick.
     def scan(self, context: ScanContext) -> Generator[Win, None, None]:
+        from .session import Reading
+        from .wins import Scan
+
         files, latest = _load_cursor(context.cursor, self._fingerprint())
         zone = ZoneInfo(self.options.timezone) if self.options.timezone else context.timezone
         reading = Reading(zone, self.options.columns)
@@ -188,6 +186,9 @@ class MeditationDetector(Detector):
         return found
 
     def _scan_file(self, scan: Scan, path: Path) -> Iterator[Win]:
+        from .detect import FORMATS, HEAD, TAIL, Detected, detect, ends_whole, known_formats
+        from .session import Counted
+
         key = str(path)
         try:
             with (
@@ -266,6 +267,9 @@ class MeditationDetector(Detector):
         self, scan: Scan, path: Path, fmt: Format, stream: IO[bytes], hold_tail: bool
     ) -> Generator[Win, None, bool]:
         """Yield the file's wins; return False when its last record was held back."""
+        from .session import Unreadable
+        from .wins import outcome_of
+
         shown = _tilde(path)
         problems = 0
 

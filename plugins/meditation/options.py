@@ -7,9 +7,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from smallwins import DetectorOptions, Field, field_validator
 
-from .detect import FORMATS
-from .plain import FIELDS
-from .session import activity_of
+# The formats by name (detect.py has their readers) and the plain format's columns. Named here
+# rather than imported: every command builds the options, and only a scan reads exports.
+FORMATS = (
+    "insight_timer",
+    "apple_health",
+    "meditation_helper",
+    "meditation_assistant",
+    "samsung_health",
+    "plain",
+)
+FIELDS = ("start", "end", "duration", "kind", "note")
 
 
 class MeditationOptions(DetectorOptions):
@@ -76,6 +84,8 @@ class MeditationOptions(DetectorOptions):
     def _activity_names(cls, values: list[str]) -> list[str]:
         if any(not value.strip() for value in values):
             raise ValueError("an activity is empty")
+        from .session import activity_of
+
         return sorted({activity_of(value) for value in values})
 
     @field_validator("max_minutes")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import IO, Any
 
+from .options import FIELDS
 from .session import (
     Broken,
     Item,
@@ -33,7 +34,6 @@ from .session import (
     text_stream,
 )
 
-FIELDS = ("start", "end", "duration", "kind", "note")
 DELIMITERS = (",", ";", "\t")
 # A JSON document is read whole; past this size JSON Lines is the way.
 MAX_JSON = 64 << 20

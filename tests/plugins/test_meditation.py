@@ -24,8 +24,9 @@ import pydantic
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from smallwins_plugins.meditation import FORMATS, MeditationDetector, MeditationOptions
-from smallwins_plugins.meditation.detect import Format
+from smallwins_plugins.meditation import MeditationDetector, MeditationOptions
+from smallwins_plugins.meditation import options as meditation_options
+from smallwins_plugins.meditation.detect import FORMATS, Format
 from smallwins_plugins.meditation.session import Broken, Reading, Session, Unreadable, local_time
 
 from smallwins import DetectorError, ScanContext
@@ -943,3 +944,9 @@ def test_a_scan_reports_the_bytes_it_has_read(tmp_path: Path) -> None:
         size,
         "bytes",
     )
+
+
+def test_the_options_name_every_format_that_has_a_reader_and_no_other() -> None:
+    # The options name the formats without importing their readers (a command builds every
+    # configured source; only a scan reads exports).
+    assert tuple(FORMATS) == meditation_options.FORMATS

@@ -1,5 +1,5 @@
-"""Reading the config file: TOML through pydantic-settings, environment overrides, and every
-problem named by file, line and key with its fix."""
+"""Reading the config file: TOML, the environment's overrides through pydantic-settings, and
+every problem named by file, line and key with its fix."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import re
 import stat
 import tomllib
 from pathlib import Path
+from typing import Any, cast
 
 from pydantic import ValidationError
-from pydantic_settings import SettingsConfigDict, SettingsError
 
-from smallwins.config.problems import describe, env_not_json, key_path, relevant
+from smallwins.config.problems import NOT_KEYS, describe, env_not_json, key_path, relevant
 from smallwins.config.settings import Settings
 from smallwins.errors import ConfigError
 from smallwins.ledger.url import sqlite_url
@@ -102,6 +102,7 @@ def load_config(path: Path) -> Config:
     Raises ConfigError with the file, the line and the key, and a hint.
     """
     text: str | None
+    data: dict[str, Any] = {}
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -114,22 +115,17 @@ def load_config(path: Path) -> Config:
         except UnicodeDecodeError as exc:
             raise ConfigError(f"{path}: the config is not UTF-8 text ({exc.reason})") from None
         try:
-            tomllib.loads(text)
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
                 _toml_error(path, text, exc)
                 + "\nFix that line; `smallwins check-config` checks the file again."
             ) from None
 
-    class FileSettings(Settings):
-        model_config = SettingsConfigDict(toml_file=path if text is not None else None)
-
     try:
-        settings: Settings = FileSettings()
+        settings = Settings.model_validate(_merged(data, _environment(path)))
     except ValidationError as exc:
         raise _format_validation(path, text, exc) from None
-    except SettingsError as exc:
-        raise _format_settings_error(path, exc) from None
     return Config(settings, path, text, _exposure(path) if text is not None else [])
 
 
@@ -158,7 +154,46 @@ def _format_validation(path: Path, text: str | None, exc: ValidationError) -> Co
     return ConfigError(first, lines)
 
 
-def _format_settings_error(path: Path, exc: SettingsError) -> ConfigError:
+def _sets_a_key(name: str) -> bool:
+    upper = name.upper()
+    if not upper.startswith("SMALLWINS_") or upper in NOT_KEYS:
+        return False
+    return upper.removeprefix("SMALLWINS_").split("__")[0].lower() in Settings.model_fields
+
+
+def _environment(path: Path) -> dict[str, Any]:
+    """The keys that ``SMALLWINS_...`` variables set, as pydantic-settings reads them (lists
+    and tables as JSON, ``__`` into a table). Imported only when a variable sets a key: it
+    is a good part of a short command's start (``smallwins done``)."""
+    if not any(_sets_a_key(name) for name in os.environ):
+        return {}
+    from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsError
+
+    source = EnvSettingsSource(
+        cast(type[BaseSettings], Settings),
+        env_prefix="SMALLWINS_",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+    )
+    try:
+        return source()
+    except SettingsError as exc:
+        raise _format_settings_error(path, exc) from None
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over``'s keys over ``base``'s, table by table."""
+    merged = dict(base)
+    for key, value in over.items():
+        below = merged.get(key)
+        if isinstance(value, dict) and isinstance(below, dict):
+            merged[key] = _merged(below, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _format_settings_error(path: Path, exc: Exception) -> ConfigError:
     # pydantic-settings reads lists and tables from the environment as JSON, and names only
     # the top-level field when one is not: find the variable.
     match = re.search(r'field "([^"]+)"', str(exc))

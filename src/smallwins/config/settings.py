@@ -19,12 +19,6 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
-)
 
 from smallwins.api.goal import Celebrate, GoalSettings
 from smallwins.ledger.url import check_url, sqlite_url
@@ -297,13 +291,10 @@ class TemplateVariant(BaseModel):
     body: str = Field(min_length=1)
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="SMALLWINS_",
-        env_nested_delimiter="__",
-        extra="forbid",
-        frozen=True,
-    )
+class Settings(BaseModel):
+    """The whole config: the file's keys, with the environment's over them (loading.py)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     timezone: str = ""
     day_starts_at: time = time(4, 0)
@@ -362,21 +353,6 @@ class Settings(BaseSettings):
         # Whether a goal's sources exist is checked with the sources (plugins/source.py): a
         # plugin's source that is always there (the journal) is not in this table.
         return self
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = settings_cls.model_config.get("toml_file")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
-        return tuple(sources)
 
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone) if self.timezone else system_timezone()
