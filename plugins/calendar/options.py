@@ -49,17 +49,17 @@ class CalendarOptions(DetectorOptions):
         "a list for several; globs and ~ allowed.",
     )
     events: list[str] = Field(
-        default_factory=list,
+        default=[],
         description='Globs on an event\'s title (SUMMARY), any case: ["Gym*", "Run*"]. '
         "A finished occurrence that matches is a win.",
     )
     categories: list[str] = Field(
-        default_factory=list,
+        default=[],
         description='Globs on an event\'s CATEGORIES, any case: ["Sport"].',
     )
     todos: bool = Field(default=False, description="Completed to-dos (VTODO) are wins too.")
     rest: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Globs on the title or categories of events that mark rest days: "
         '["Vacation*"].',
     )

@@ -47,8 +47,10 @@ def _authors(folder: Path, repos: list[Path]) -> list[str]:
 
 
 @hookimpl
-def offer_sources(folder: Path, register: Callable[[SourceOffer], None]) -> None:
+def offer_sources(folder: Path, register: Callable[[SourceOffer], None], always_only: bool) -> None:
     """Your commits in the repository ``folder`` is in, or in the repositories inside it."""
+    if always_only:
+        return  # a config names its repositories: no need to ask git about the folder
     root = find_repository(folder)
     children = []
     if root is None and folder.is_dir():

@@ -21,12 +21,12 @@ class GitOptions(DetectorOptions):
         min_length=1, description="Git work trees, as paths or globs; ~ is your home folder."
     )
     authors: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Whose commits count, by email (any case); default: git config user.email.",
     )
     include_merges: bool = Field(default=False, description="Count merge commits too.")
     branches: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Globs on local branch names (main, feature/*); default: every branch.",
     )
 

@@ -32,7 +32,7 @@ class MeditationOptions(DetectorOptions):
         description="auto (told from each file's content), or one of: " + ", ".join(FORMATS),
     )
     activities: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="Which activities count (meditation, walking, tai chi, breathing, ...); "
         "default: all of them.",
     )
@@ -51,7 +51,7 @@ class MeditationOptions(DetectorOptions):
         "configured timezone (an IANA name such as Europe/Berlin).",
     )
     columns: dict[str, str] = Field(
-        default_factory=dict,
+        default={},
         description="Plain format: your file's names for start, end, duration, kind and note, "
         'such as { start = "Date", duration = "Minutes" }.',
     )

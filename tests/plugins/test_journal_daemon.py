@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -155,11 +156,24 @@ def test_done_loads_the_plugins_once_and_imports_nothing_it_does_not_need(
         + f'[sources.life]\ndetector = "calendar"\npath = "{calendar}"\nevents = ["Gym*"]\n'
     )
     done("Warmed up")  # the journal's first scan
+    # Started in a repository, with a git that notes each time it runs: with a config, the
+    # git plugin's offer for the folder is not wanted, so git is not asked about it.
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    calls = tmp_path / "git-calls"
+    wrapper = tmp_path / "bin" / "git"
+    wrapper.parent.mkdir()
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {shutil.which("git")} "$@"\n')
+    wrapper.chmod(0o755)
+    path = f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}"
+    # As for most people, no SMALLWINS_ variable sets a key (the tests' digest = "off" aside).
+    env = {k: v for k, v in os.environ.items() if k != "SMALLWINS_DIGEST"}
     ran = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "smallwins", "done", "Stretched"],
         capture_output=True,
         text=True,
-        env={**os.environ, "SMALLWINS_TRACE_PLUGINS": "1"},
+        env={**env, "SMALLWINS_TRACE_PLUGINS": "1", "PATH": path},
+        cwd=repo,
         check=False,
     )
     assert ran.returncode == 0, ran.stderr
@@ -167,7 +181,12 @@ def test_done_loads_the_plugins_once_and_imports_nothing_it_does_not_need(
     heavy = {"apprise", "icalendar", "recurring_ical_events", "pygit2", "watchfiles", "jeepney"}
     assert {name.split(".")[0] for name in imported} & heavy == set()
     assert not [name for name in imported if name.startswith("smallwins.daemon")]
+    # Read only when a SMALLWINS_ variable sets a key; the readers of exports only by a scan.
+    assert not [name for name in imported if name.startswith("pydantic_settings")]
+    assert "smallwins_plugins.calendar.files" not in imported
+    assert "smallwins_plugins.meditation.detect" not in imported
     assert ran.stderr.count("[trace] register_detectors journal") == 1
+    assert not calls.exists(), calls.read_text()
 
 
 def test_a_private_win_is_celebrated_without_its_title(

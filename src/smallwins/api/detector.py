@@ -19,6 +19,8 @@ class DetectorOptions(BaseModel):
     """Base for a detector's options: the keys of its ``[sources.NAME]`` table.
 
     Unknown keys are errors, so a typo in the config is caught at start with the key named.
+    A list or table defaults as ``Field(default=[])``: pydantic copies it for each model, and
+    ``default_factory=list`` would cost every command a look at the builtin's signature.
     """
 
     # Built when first used: every command loads every plugin, and most of their detectors

@@ -40,5 +40,7 @@ def register_templates(register: Callable[[str, list[dict[str, str]]], None]) ->
 
 
 @hookspec
-def offer_sources(folder: Path, register: Callable[[SourceOffer], None]) -> None:
-    """Offer sources that would watch ``folder``: ``register(SourceOffer(...))`` for each."""
+def offer_sources(folder: Path, register: Callable[[SourceOffer], None], always_only: bool) -> None:
+    """Offer sources that would watch ``folder``: ``register(SourceOffer(...))`` for each.
+    With ``always_only`` only offers with ``always`` set are wanted (a config is in use), so
+    a plugin may skip looking at the folder."""

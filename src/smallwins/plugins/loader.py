@@ -232,9 +232,10 @@ def _collect_detectors(plugins: Plugins) -> None:
     call_each(plugins, "register_detectors", register_for)
 
 
-def offers(plugins: Plugins, folder: Path) -> list[SourceOffer]:
+def offers(plugins: Plugins, folder: Path, *, always_only: bool = False) -> list[SourceOffer]:
     """The sources the plugins' detectors offer for ``folder``, in plugin order; offers of a
-    detector no plugin registered are dropped."""
+    detector no plugin registered are dropped. ``always_only``: just those that are always
+    there (with a config, the others are not wanted)."""
     found: list[SourceOffer] = []
 
     def register(offer: SourceOffer) -> None:
@@ -245,8 +246,12 @@ def offers(plugins: Plugins, folder: Path) -> list[SourceOffer]:
             return
         found.append(offer)
 
-    call_each(plugins, "offer_sources", lambda _: {"folder": folder, "register": register})
-    return found
+    call_each(
+        plugins,
+        "offer_sources",
+        lambda _: {"folder": folder, "register": register, "always_only": always_only},
+    )
+    return [offer for offer in found if offer.always or not always_only]
 
 
 def _collect_rules(plugins: Plugins) -> None:

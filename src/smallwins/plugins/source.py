@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from dataclasses import dataclass
@@ -70,6 +69,8 @@ def build_sources(config: Config, plugins: Plugins) -> list[Source]:
             error = relevant(exc.errors())[0]
             loc = ("sources", name, *error["loc"])
             if error["type"] == "extra_forbidden":
+                import difflib  # only for a typo: it is no small import
+
                 fields = sorted(detector_cls.Options.model_fields)
                 close = difflib.get_close_matches(str(loc[-1]), fields, n=1)
                 hint = f"did you mean {close[0]!r}? " if close else ""
@@ -94,7 +95,7 @@ def configured_sources(config: Config, plugins: Plugins, cwd: Path) -> list[Sour
     if not config.exists:
         return default_sources(plugins, cwd)
     named = set(config.settings.sources)
-    always = [o for o in offers(plugins, cwd) if o.always and o.name not in named]
+    always = [o for o in offers(plugins, cwd, always_only=True) if o.name not in named]
     sources = build_sources(config, plugins) + _from_offers(plugins, always)
     known = named | {s.name for s in sources}
     for name, goal in config.settings.goals.items():
