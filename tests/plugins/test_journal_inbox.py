@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -294,3 +295,43 @@ def test_a_reload_with_a_new_token_restarts_the_inbox(
     told_of(receiver, "New token")
     assert proc.stop() == 0
     assert new not in proc.stderr and TOKEN not in proc.stderr
+
+
+def test_clients_that_trickle_their_requests_are_cut_off_and_the_inbox_answers_again(
+    inbox: tuple[DaemonProcess, str], receiver: Receiver
+) -> None:
+    """More slow clients than the inbox has threads, each sending a byte of its headers a
+    second (so no single read waits long): each is cut off once its request has taken the
+    inbox's read timeout, and a good POST then goes through."""
+    from smallwins.daemon.inbox import MAX_CONNECTIONS, READ_TIMEOUT
+
+    _, url = inbox
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    trickling = [socket.create_connection((host, int(port))) for _ in range(MAX_CONNECTIONS)]
+    for client in trickling:
+        client.sendall(b"POST /wins HTTP/1.1\r\nX-Slow: ")
+    cut: set[int] = set()
+    started_at = time.monotonic()
+    while len(cut) < len(trickling) and time.monotonic() - started_at < READ_TIMEOUT + 10:
+        for index, client in enumerate(trickling):
+            if index in cut:
+                continue
+            try:
+                client.sendall(b"a")
+                client.setblocking(False)
+                if client.recv(1) == b"":
+                    cut.add(index)
+            except BlockingIOError:
+                pass
+            except OSError:
+                cut.add(index)
+            finally:
+                client.setblocking(True)
+        time.sleep(1)
+    for client in trickling:
+        client.close()
+    assert len(cut) == len(trickling), f"{len(trickling) - len(cut)} still held"
+    assert time.monotonic() - started_at >= READ_TIMEOUT - 1
+    got, answer = post(url, as_json({"title": "Got through"}))
+    assert got == 201, answer
+    told_of(receiver, "Got through")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import io
 import json
 import logging
 import math
 import re
 import secrets
+import socket
 import ssl
 import threading
 import time
@@ -37,7 +39,7 @@ FIELDS = {"title", "tags", "value", "unit", "private"}
 _QUERY = re.compile(r"\?\S*")
 _UNIT = re.compile(r"[^\W\d][\w/]{0,19}")
 MAX_CONNECTIONS = 32  # more at once are told to come back, not given a thread each
-READ_TIMEOUT = 10.0  # seconds a client may take to send its request
+READ_TIMEOUT = 10.0  # seconds a client may take to send its whole request
 
 
 class Refused(Exception):
@@ -70,6 +72,32 @@ class RateLimit:
                 self._tokens -= 1
                 return 0.0
             return (1 - self._tokens) / self.rate
+
+
+class _Deadline(io.RawIOBase):
+    """A connection's reads, each given what is left of the request's time: the socket's own
+    timeout bounds one read, and a client trickling a byte at a time would otherwise keep one
+    of the few threads for good."""
+
+    def __init__(self, raw: io.RawIOBase, sock: socket.socket, seconds: float) -> None:
+        super().__init__()
+        self._raw = raw
+        self._sock = sock
+        self._deadline = time.monotonic() + seconds
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int | None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"the request did not arrive within {READ_TIMEOUT:g} s")
+        self._sock.settimeout(left)
+        return self._raw.readinto(b)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class _Server(ThreadingHTTPServer):
@@ -309,6 +337,11 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     timeout = READ_TIMEOUT
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        raw = self.rfile.detach()
+        self.rfile = io.BufferedReader(_Deadline(raw, self.connection, READ_TIMEOUT))
 
     def do_POST(self) -> None:
         inbox = self.server.inbox
