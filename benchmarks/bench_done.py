@@ -2,6 +2,11 @@
 
     .venv/bin/python benchmarks/bench_done.py              # 20 runs of each
     .venv/bin/python benchmarks/bench_done.py --runs 40
+    .venv/bin/python benchmarks/bench_done.py --python /tmp/v/bin/python  # another install
+
+A person runs what the README's first command installs (``pip install .``); a development
+checkout's editable install adds a finder that every import of smallwins goes through. To
+measure the former: ``python3 -m venv /tmp/v && /tmp/v/bin/pip install .``, then ``--python``.
 
 Each run is a new process, as a person's command is, in a temporary SMALLWINS_HOME whose
 config has the always-there journal, a git source over a small repository and a calendar
@@ -74,6 +79,9 @@ def imported(command: list[str]) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument(
+        "--python", default=sys.executable, help="the Python of the install to measure"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="smallwins-bench-done-") as temp:
         root = Path(temp)
@@ -95,7 +103,7 @@ def main() -> int:
             'per = "week"\ntarget = 3\n',
         )
         os.environ["SMALLWINS_HOME"] = str(home)
-        python = sys.executable
+        python = args.python
         done = [python, "-m", "smallwins", "done", "Bench win", "--tag", "workout"]
         first = subprocess.run(done, capture_output=True, text=True)  # the journal's first scan
         if first.returncode != 0:

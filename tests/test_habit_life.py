@@ -14,6 +14,9 @@ from typing import Any
 import pytest
 
 from smallwins import Win
+from smallwins.api.goal import Goal
+from smallwins.api.progress import DayClose, WeekClose
+from smallwins.coach.life import SET_DAYS, Life
 from smallwins.testing import Harness, run_cli
 
 START = date(2023, 1, 2)  # a Monday
@@ -204,3 +207,23 @@ def test_a_daily_digest_comes_on_a_day_with_news(digest: str) -> None:
         assert second == []
     else:
         assert told.payload["news"] and [m.kind for m in second] == ["digest"]
+
+
+def test_a_life_taken_in_at_once_is_the_life_taken_in_day_by_day() -> None:
+    """A daemon that starts takes in the whole history in one go; one that runs, a day at a
+    time. A weekly goal met, then set for two weeks, then wobbling, is wobbling either way
+    (the digest says "back on target" when its next week is met)."""
+    goal = Goal("weekly", ("code",), per="week", target=3)
+    monday = date(2026, 11, 2)
+    strengths = [0.9] * 7 + [0.9] * SET_DAYS + [0.5]
+    days = [
+        DayClose(monday + timedelta(days=n), 1.0, True, False, False, False, 0, strength)
+        for n, strength in enumerate(strengths)
+    ]
+    first_week = WeekClose(monday, 3.0, None, 3, 3, True, 3.0, 3.0)
+    at_once = Life.of(goal, days, [first_week])
+    day_by_day = Life()
+    for day in days:
+        day_by_day.close(goal, [day], [first_week] if day.day == monday + timedelta(days=6) else [])
+    assert (at_once.wobbled, at_once.ever_met) == (day_by_day.wobbled, day_by_day.ever_met)
+    assert at_once.wobbled and at_once.ever_met

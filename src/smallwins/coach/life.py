@@ -45,20 +45,31 @@ class Life:
         return life
 
     def close(self, goal: Goal, days: Iterable[DayClose], weeks: Iterable[WeekClose]) -> None:
-        """Take in the days (and weeks) that closed, oldest first."""
+        """Take in the days (and weeks) that closed, oldest first, each week after its
+        Sunday: a daemon that starts takes in its whole history at once, and a week met
+        before a later wobble must not hide that wobble."""
+        pending = sorted(weeks, key=lambda week: week.start)
         for close in days:
-            if close.rest:
-                continue
-            if close.strength < SET_STRENGTH:
-                self.wobbled = self.wobbled or self.steady_days >= SET_DAYS
-                self.steady_days = 0
-            else:
-                self.steady_days += 1
-            if goal.per == "day" and close.met:
-                self.ever_met, self.wobbled = True, False
-        for week in weeks:
-            if goal.per == "week" and week.met:
-                self.ever_met, self.wobbled = True, False
+            self._day(goal, close)
+            while pending and pending[0].start + timedelta(days=6) <= close.day:
+                self._week(goal, pending.pop(0))
+        for week in pending:
+            self._week(goal, week)
+
+    def _day(self, goal: Goal, close: DayClose) -> None:
+        if close.rest:
+            return
+        if close.strength < SET_STRENGTH:
+            self.wobbled = self.wobbled or self.steady_days >= SET_DAYS
+            self.steady_days = 0
+        else:
+            self.steady_days += 1
+        if goal.per == "day" and close.met:
+            self.ever_met, self.wobbled = True, False
+
+    def _week(self, goal: Goal, week: WeekClose) -> None:
+        if goal.per == "week" and week.met:
+            self.ever_met, self.wobbled = True, False
 
     def has_set(self, progress: Progress) -> bool:
         return progress.history_days > NEW_DAYS and self.steady_days >= SET_DAYS
