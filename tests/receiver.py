@@ -1,5 +1,5 @@
 """A real HTTP endpoint on 127.0.0.1 that Apprise's json:// posts to; it can be switched
-down (500), off (connection refused) or to hang."""
+down (500), off (connection refused) or to hang, and made to answer after a delay."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ class Receiver:
         self.messages: list[dict[str, Any]] = []
         self.attempts = 0
         self.mode = "up"
+        self.delay = 0.0  # seconds before each answer, so a request is in flight a while
         self.received = threading.Condition()
         self._server: ThreadingHTTPServer | None = None
         self.port = 0
@@ -34,6 +35,7 @@ class Receiver:
                 with receiver.received:
                     receiver.attempts += 1
                 mode = receiver.mode
+                time.sleep(receiver.delay)
                 if mode == "hang":
                     time.sleep(30)
                 if mode == "down":
