@@ -1,8 +1,10 @@
-"""Long runs of what tests/reliability/ holds in small: kills, an endpoint outage, a corpus.
+"""Long runs of what tests/reliability/ holds in small: kills, an endpoint outage, a corpus,
+the lead of a shared ledger killed.
 
-    .venv/bin/python benchmarks/soak.py --quick                 # a smoke run (about 2 minutes)
+    .venv/bin/python benchmarks/soak.py --quick                 # a smoke run (about 3 minutes)
     .venv/bin/python benchmarks/soak.py --kills 200 --outage-minutes 60 --corpus /tmp/corpus
     .venv/bin/python benchmarks/soak.py --only corpus --corpus /tmp/corpus
+    .venv/bin/python benchmarks/soak.py --only lead --lead-kills 200 --seed 7
 
 - kills: a real ``smallwins run`` (its own SMALLWINS_HOME) on a real git repo getting commits,
   telling a real HTTP receiver on 127.0.0.1 that answers after a moment; each daemon is
@@ -13,6 +15,11 @@
 - outage: the receiver refuses connections for the first half of M minutes and answers 503
   for the second half, while a commit lands every 20 s; then it answers again. Everything must
   be told, the outbox must empty, and the attempts must not grow in number or size.
+- lead: tests/lead_kills.py's scenario on a PostgreSQL server of its own (tests/postgres.py):
+  three daemons share the ledger while commits land, and whichever holds the lead is killed
+  with SIGKILL after a random wait, N times, then started again. The lead must move within
+  the lease plus a beat each time; every commit recorded once, every message frozen for a
+  target received, at most one repeat per kill.
 - corpus: every .ics under the folders given, each scanned alone by the calendar detector in
   this process (every event and to-do, ten years back): files, events, wins, problems, and
   tracebacks, which must be 0; the slowest file and the peak RSS.
@@ -42,6 +49,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_core import SMALLWINS_CMD, Daemon, commit, init_repo, isolate_environment, mib
 from bench_core import write_config as write_home_config
@@ -504,9 +513,49 @@ def soak_corpus(
 # -- the run ------------------------------------------------------------------------------------
 
 
+def soak_lead(root: Path, kills: int, seed: int) -> tuple[list[list[str]], list[str]]:
+    from tests import postgres
+    from tests.lead_kills import run_lead_kills
+    from tests.receiver import Receiver
+
+    if postgres.binaries() is None:
+        return [], ["PostgreSQL's initdb and pg_ctl are not here: apt-get install postgresql"]
+    made: list[Receiver] = []
+
+    def receiver() -> Receiver:
+        made.append(Receiver())
+        return made[-1]
+
+    lease = 2.0
+    try:
+        url = postgres.server().url(postgres.fresh_database())
+        began = time.monotonic()
+        outcome = run_lead_kills(
+            root, url, receiver, kills=kills, seed=seed, lease=lease, say=lambda line: None
+        )
+        took = time.monotonic() - began
+    finally:
+        postgres.stop()
+    slow = sorted(outcome.takeovers)
+    rows = [
+        ["kills of the lead (lease 2 s, 3 machines)", str(kills)],
+        ["seed", str(seed)],
+        ["commits recorded", str(outcome.commits)],
+        [
+            "takeover p50 / p95 / max",
+            " / ".join(f"{slow[int(q * (len(slow) - 1))]:.2f} s" for q in (0.5, 0.95, 1)),
+        ],
+        ["messages received", str(outcome.messages)],
+        ["repeated messages", f"{outcome.duplicates} (at most {kills})"],
+        ["run time", f"{took:.0f} s"],
+    ]
+    return rows, outcome.problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kills", type=int, default=200, help="SIGKILLs in the kill loop")
+    parser.add_argument("--lead-kills", type=int, default=100, help="SIGKILLs of the lead")
     parser.add_argument("--outage-minutes", type=float, default=60, help="length of the outage")
     parser.add_argument(
         "--corpus",
@@ -517,19 +566,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        default="kills,outage,corpus",
-        help="a comma-separated subset of kills, outage, corpus",
+        default="kills,outage,corpus,lead",
+        help="a comma-separated subset of kills, outage, corpus, lead",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="10 kills, a 1-minute outage, the first 100 corpus files",
+        help="10 kills, a 1-minute outage, the first 100 corpus files, 5 kills of the lead",
     )
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     if args.quick:
-        args.kills, args.outage_minutes = 10, 1
+        args.kills, args.outage_minutes, args.lead_kills = 10, 1, 5
     print(
         f"{time.strftime('%Y-%m-%d %H:%M %Z')}, {platform.node()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; {' '.join(SMALLWINS_CMD)}",
@@ -549,6 +598,11 @@ def main(argv: list[str] | None = None) -> int:
             every = 5.0 if args.quick else 20.0
             rows, found = soak_outage(root / "outage", args.outage_minutes, every)
             print("\n## Endpoint outage\n\n" + markdown_table(["", "figure"], rows), flush=True)
+            faults += found
+        if "lead" in only:
+            (root / "lead").mkdir()
+            rows, found = soak_lead(root / "lead", args.lead_kills, args.seed)
+            print("\n## Lead killed\n\n" + markdown_table(["", "figure"], rows), flush=True)
             faults += found
     if "corpus" in only and args.corpus:
         rows, found, corpus = soak_corpus(args.corpus, 100 if args.quick else None)
