@@ -29,6 +29,9 @@ local all all trust
 host all smallwins 127.0.0.1/32 trust
 host all all 127.0.0.1/32 scram-sha-256
 """
+# The tests' server trades durability for speed; benchmarks/bench_postgres.py starts one with
+# the server's defaults (fsync, synchronous commit) to compare with SQLite's synchronous FULL.
+FAST = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
 
 def binaries() -> Path | None:
@@ -55,12 +58,17 @@ class Server:
     folder: Path
     port: int
     as_postgres: bool
+    options: str = FAST
 
     def _run(self, *args: str) -> None:
         command = [str(self.bin / args[0]), *args[1:]]
         if self.as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
         subprocess.run(command, check=True, capture_output=True, text=True, timeout=60)
+
+    @property
+    def log(self) -> Path:
+        return self.folder / "log"
 
     @property
     def data(self) -> Path:
@@ -72,11 +80,10 @@ class Server:
             "-D",
             str(self.data),
             "-l",
-            str(self.folder / "log"),
+            str(self.log),
             "-w",
             "-o",
-            f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 {self.options}",
             "start",
         )
 
@@ -112,24 +119,31 @@ def server() -> Server:
                 "PostgreSQL's initdb and pg_ctl are not here (looked in "
                 "/usr/lib/postgresql/*/bin and on PATH): apt-get install postgresql"
             )
-        as_postgres = os.geteuid() == 0
-        folder = Path(tempfile.mkdtemp(prefix="smallwins-pg-"))
-        if as_postgres:
-            shutil.chown(folder, "postgres")
-        started = Server(where, folder, _free_port(), as_postgres)
-        started._run("initdb", "-D", str(started.data), "-A", "trust", "-U", "smallwins", "-N")
-        hba = started.data / "pg_hba.conf"
-        subprocess.run(
-            [*(["runuser", "-u", "postgres", "--"] if as_postgres else []), "tee", str(hba)],
-            input=HBA,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        started.start()
-        started.admin(f"CREATE ROLE {KEEPER} LOGIN PASSWORD '{KEEPER_PASSWORD}'")
+        started = launch(where)
         _server = started
         return started
+
+
+def launch(where: Path, options: str = FAST) -> Server:
+    """initdb and start a new server in a temporary folder; it has the user ``smallwins``
+    (no password) and ``keeper`` (a password)."""
+    as_postgres = os.geteuid() == 0
+    folder = Path(tempfile.mkdtemp(prefix="smallwins-pg-"))
+    if as_postgres:
+        shutil.chown(folder, "postgres")
+    started = Server(where, folder, _free_port(), as_postgres, options)
+    started._run("initdb", "-D", str(started.data), "-A", "trust", "-U", "smallwins", "-N")
+    hba = started.data / "pg_hba.conf"
+    subprocess.run(
+        [*(["runuser", "-u", "postgres", "--"] if as_postgres else []), "tee", str(hba)],
+        input=HBA,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    started.start()
+    started.admin(f"CREATE ROLE {KEEPER} LOGIN PASSWORD '{KEEPER_PASSWORD}'")
+    return started
 
 
 def stop() -> None:
