@@ -296,6 +296,21 @@ def test_a_dedupe_key_is_told_once(ledger: Ledger) -> None:
     assert ledger.outbox_targets(told[0].id or 0) == ["a"]
 
 
+def test_moments_told_together_keep_their_order_and_a_key_twice_is_told_once(
+    ledger: Ledger,
+) -> None:
+    made = [moment("y"), moment("x"), moment("y"), moment("z"), moment("none")]
+    targets = {"y": ["a", "b"], "x": ["b"], "z": ["a"], "none": []}
+    told = ledger.tell(lambda view: made, lambda m: targets[m.dedupe_key])
+    assert [m.dedupe_key for m in told] == ["y", "x", "z", "none"]
+    assert told[0] is made[0] and made[2].id is None
+    ids = [m.id or 0 for m in told]
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    assert [m.dedupe_key for m in ledger.moments()] == ["y", "x", "z", "none"]
+    for m in told:
+        assert sorted(ledger.outbox_targets(m.id or 0)) == targets[m.dedupe_key]
+
+
 def test_experiments_are_declared_stopped_and_taken_back(url: str) -> None:
     with open_ledger(url) as ledger:
         sits = ledger.add_experiment("sit before coffee", "code", date(2026, 11, 1), 14)

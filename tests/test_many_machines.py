@@ -9,7 +9,9 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import time as dtime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,3 +196,69 @@ def test_ledger_status_warns_when_machines_settings_differ(ledger_url: str) -> N
     (warning,) = found["warnings"]
     assert "desktop (m-two)" in warning and "laptop (m-one)" in warning
     assert "in digest, timezone:" in warning
+
+
+def test_a_machine_writes_its_wins_while_another_records_and_its_coach_then_sees_both(
+    ledger_url: str,
+) -> None:
+    """The recording lock is waited for only by the coach's part: a machine's win rows are
+    written while another machine's coach works, and its coach, once it has the lock, sees
+    what the other recorded."""
+    import psycopg
+
+    from smallwins.ledger import open_ledger
+    from smallwins.ledger.protocol import LedgerView
+    from tests.test_ledger import ZONE, win
+
+    inside, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def holding(view: LedgerView, new: list[object]) -> list[Any]:
+        inside.set()
+        assert release.wait(20)
+        return []
+
+    def looking(view: LedgerView, new: list[object]) -> list[Any]:
+        seen.extend(w.key for w in view.wins())
+        return []
+
+    def record(ledger: Any, key: str, moments_for: Callable[..., list[Any]]) -> None:
+        ledger.record(
+            "code",
+            "git",
+            [win(key)],
+            None,
+            zone=ZONE,
+            day_starts_at=dtime(4),
+            moments_for=moments_for,
+        )
+
+    with open_ledger(ledger_url) as laptop, open_ledger(ledger_url) as desktop:
+        laptop.join("m-one", "laptop")
+        desktop.join("m-two", "desktop")
+        first = threading.Thread(target=record, args=(laptop, "a", holding))
+        first.start()
+        assert inside.wait(20)
+        second = threading.Thread(target=record, args=(desktop, "b", looking))
+        second.start()
+        try:
+            with psycopg.connect(ledger_url, autocommit=True) as db:
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    # The desktop waits for the lock, holding the win row it wrote.
+                    waiting = db.execute(
+                        "SELECT count(*) FROM pg_locks a JOIN pg_locks w ON w.pid = a.pid"
+                        " WHERE a.locktype = 'advisory' AND NOT a.granted"
+                        " AND w.relation = 'wins'::regclass AND w.granted"
+                    ).fetchone()
+                    if waiting and waiting[0]:
+                        break
+                    time.sleep(0.02)
+                else:
+                    raise AssertionError("the desktop did not write its win before the lock")
+                assert not seen
+        finally:
+            release.set()
+            first.join(20)
+            second.join(20)
+    assert sorted(seen) == ["a", "b"]

@@ -19,6 +19,23 @@ MOMENT_COLUMNS = (
     "m.id, m.dedupe_key, m.kind, m.category, m.source, m.goal, m.grp, m.title, m.message,"
     " m.payload, m.created_at, m.due_at"
 )
+# Moments (one array per column, in their order) and their outbox rows (each target paired
+# with its moment's dedupe key); the keys and ids of the moments inserted.
+_INSERT_MOMENTS = (
+    "WITH m AS (INSERT INTO moments (dedupe_key, kind, category, source, goal, grp, title,"
+    " message, payload, created_at, due_at, machine)"
+    " SELECT r.dedupe_key, r.kind, r.category, r.source, r.goal, r.grp, r.title, r.message,"
+    " r.payload, r.created_at, r.due_at, %s"
+    " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
+    " %s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[]) WITH ORDINALITY"
+    " AS r (dedupe_key, kind, category, source, goal, grp, title, message, payload,"
+    " created_at, due_at, n) ORDER BY r.n"
+    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key),"
+    " o AS (INSERT INTO outbox (moment_id, target) SELECT m.id, t.target FROM m"
+    " JOIN unnest(%s::text[], %s::text[]) AS t (dedupe_key, target)"
+    " ON t.dedupe_key = m.dedupe_key)"
+    " SELECT dedupe_key, id FROM m"
+)
 # A setback held back by its budget was never told: it counts for nothing but the digest.
 TOLD_SETBACK = "category = 'setback' AND grp IS DISTINCT FROM 'deferred'"
 
@@ -138,12 +155,24 @@ class MomentStore(SendStore):
     def _insert_moment(
         self, db: psycopg.Connection[Any], moment: Moment, targets: Sequence[str]
     ) -> bool:
-        row = db.execute(
-            "INSERT INTO moments (dedupe_key, kind, category, source, goal, grp, title, message,"
-            " payload, created_at, due_at, machine)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            (
+        return bool(self._insert_moments(db, [(moment, targets)]))
+
+    def _insert_moments(
+        self, db: psycopg.Connection[Any], moments: Sequence[tuple[Moment, Sequence[str]]]
+    ) -> list[Moment]:
+        """Insert moments not made before (by their dedupe key) with their outbox rows, in
+        one statement whatever their number: it runs under the recording lock, which the
+        other machines wait for. Returns those inserted, each with its id, in their order."""
+        # A key twice in one call: its first moment is the one that can be inserted.
+        first: dict[str, tuple[Moment, Sequence[str]]] = {}
+        for moment, targets in moments:
+            first.setdefault(moment.dedupe_key, (moment, targets))
+        if not first:
+            return []
+        columns: list[list[Any]] = [[] for _ in range(11)]
+        keys, names = [], []
+        for moment, targets in first.values():
+            row = (
                 moment.dedupe_key,
                 moment.kind,
                 moment.category,
@@ -155,17 +184,18 @@ class MomentStore(SendStore):
                 dumps(moment.payload),
                 moment.at.timestamp(),
                 moment.due_at.timestamp(),
-                self._machine or None,
-            ),
-        ).fetchone()
-        if row is None:
-            return False
-        moment.id = row[0]
-        db.execute(
-            "INSERT INTO outbox (moment_id, target) SELECT %s, t FROM unnest(%s::text[]) AS t",
-            (row[0], list(targets)),
-        )
-        return True
+            )
+            for column, value in zip(columns, row, strict=True):
+                column.append(value)
+            keys += [moment.dedupe_key] * len(targets)
+            names += list(targets)
+        ids = dict(db.execute(_INSERT_MOMENTS, (self._machine or None, *columns, keys, names)))
+        made = []
+        for moment, _targets in first.values():
+            if moment.dedupe_key in ids:
+                moment.id = ids[moment.dedupe_key]
+                made.append(moment)
+        return made
 
     # -- the outbox --------------------------------------------------------------------------
 

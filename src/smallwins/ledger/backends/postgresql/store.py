@@ -125,16 +125,17 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyS
                 batch.add(win)
             wins = batch
         with self.transaction() as db:
-            if moments_for is not None:
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
             new = wins.insert_into(db)
             if save_cursor:
                 self._save_cursor(db, source, detector, cursor)
             if rest_days is not None:
                 self._replace_rest_days(db, source, rest_days)
             if moments_for is not None:
-                for moment in moments_for(self, new):
-                    self._insert_moment(db, moment, targets_for(moment))
+                # Taken once the rows are written, so the other machines wait only while the
+                # coach works; each statement after it sees what they recorded before.
+                db.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
+                made = moments_for(self, new)
+                self._insert_moments(db, [(m, targets_for(m)) for m in made])
         return new
 
     def tell(
@@ -144,4 +145,4 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyS
     ) -> list[Moment]:
         with self.transaction() as db:
             db.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
-            return [m for m in make(self) if self._insert_moment(db, m, targets_for(m))]
+            return self._insert_moments(db, [(m, targets_for(m)) for m in make(self)])
