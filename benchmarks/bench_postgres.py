@@ -66,7 +66,7 @@ from table import markdown_table
 
 from tests import postgres
 
-FIGURES = ("latency", "cli", "scan", "load")
+FIGURES = ("latency", "cli", "scan", "load", "latency-1m")
 DURABLE = "-c log_lock_waits=on -c deadlock_timeout=100ms -c shared_buffers=256MB"
 
 
@@ -110,8 +110,16 @@ def ledger_line(url: str | None) -> str:
 # -- commit to notification --------------------------------------------------------------------
 
 
-def bench_latency(bench: Bench, commits: int) -> None:
+def bench_latency(bench: Bench, commits: int, rows: int = 0) -> None:
+    """With ``rows``, both ledgers hold bench_core's ledger of that many wins first, 600,000
+    of them in the source the commits go to."""
     urls: dict[str, str | None] = {"sqlite": None, "postgresql": bench.database()}
+    if rows:
+        big = bench.root / "latency" / "ledger.sqlite3"
+        big.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(cached_ledger(rows), big)
+        urls["sqlite"] = f"sqlite:///{big}"
+        bulk_copy(big, str(urls["postgresql"]))
     repos, receivers, daemons, watchers = {}, {}, {}, {}
     found = {label: Latencies() for label in urls}
     try:
@@ -130,7 +138,7 @@ def bench_latency(bench: Bench, commits: int) -> None:
                 f'[sources.code]\ndetector = "git"\nrepos = {toml_list([str(repo)])}\n'
                 f"authors = {toml_list([ME])}\n",
             )
-            daemons[label] = start_daemon(home, repo, receiver, 1)
+            daemons[label] = start_daemon(home, repo, receiver, 0 if rows else 1)
             repos[label] = repo
             watchers[label] = RefWatcher(repo / ".git" / "refs" / "heads", "main")
         for n in range(commits):
@@ -155,7 +163,8 @@ def bench_latency(bench: Bench, commits: int) -> None:
             receiver.close()
     sqlite, pg = (percentile(found[k].latency, 0.95) for k in urls)
     bench.row(
-        f"commit -> POST p95, coalesce 0, {commits} commits each",
+        f"commit -> POST p95, coalesce 0, {commits} commits each"
+        + (f", on {rows:,} wins" if rows else ""),
         found["sqlite"].summary(),
         found["postgresql"].summary(),
         f"p95 {'+' if pg >= sqlite else '-'}{ms(abs(pg - sqlite))}",
@@ -193,6 +202,11 @@ def bulk_copy(sqlite_file: Path, url: str) -> None:
             with db.cursor().copy(f"COPY {table} ({listed}) FROM STDIN") as copy:
                 for row in source.execute(f"SELECT {listed} FROM {table}"):
                     copy.write_row(row)
+            if "id" in columns:  # the ids came along: new rows take the next ones
+                db.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                    f" (SELECT COALESCE(max(id), 0) + 1 FROM {table}), false)"
+                )
         db.execute("VACUUM ANALYZE")
     source.close()
 
@@ -459,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cli": lambda: bench_cli(bench, rows),
                 "scan": lambda: bench_scan(bench, count, args.scan_rounds),
                 "load": lambda: bench_load(bench, args.load_seconds, 100),
+                "latency-1m": lambda: bench_latency(bench, args.commits, rows),
             }
             for name in FIGURES:
                 if name in only:
