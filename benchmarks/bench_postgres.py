@@ -114,8 +114,9 @@ def bench_latency(bench: Bench, commits: int, rows: int = 0) -> None:
     """With ``rows``, both ledgers hold bench_core's ledger of that many wins first, 600,000
     of them in the source the commits go to."""
     urls: dict[str, str | None] = {"sqlite": None, "postgresql": bench.database()}
+    folder = bench.root / ("latency-1m" if rows else "latency")
     if rows:
-        big = bench.root / "latency" / "ledger.sqlite3"
+        big = folder / "ledger.sqlite3"
         big.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(cached_ledger(rows), big)
         urls["sqlite"] = f"sqlite:///{big}"
@@ -124,12 +125,12 @@ def bench_latency(bench: Bench, commits: int, rows: int = 0) -> None:
     found = {label: Latencies() for label in urls}
     try:
         for label, url in urls.items():
-            repo = bench.root / "latency" / label
+            repo = folder / label
             init_repo(repo)
             commit(repo, "old.txt", "Old work")
             receiver = Receiver()
             receivers[label] = receiver
-            home = bench.root / "latency" / f"home-{label}"
+            home = folder / f"home-{label}"
             write_config(
                 home,
                 ledger_line(url)
