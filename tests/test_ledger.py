@@ -52,6 +52,18 @@ def moment(key: str, *, kind: str = "summary", at: datetime = NOW, **kw: object)
 # -- wins and cursors -------------------------------------------------------------------
 
 
+def test_a_win_s_words_come_back_as_written_whatever_their_characters(ledger: Ledger) -> None:
+    odd = 'NULL {a,b} "quoted" back\\slash, comma; é ✓ \t tab'
+    words = [
+        Win(key="odd", title=odd, occurred_at=NOW, details={"note": odd}),
+        Win(key="NULL", title="NULL", occurred_at=NOW),
+    ]
+    record(ledger, words)
+    found = {w.key: w for w in ledger.wins()}
+    assert found["odd"].title == odd and found["odd"].details == {"note": odd}
+    assert found["NULL"].title == "NULL"
+
+
 def test_record_is_idempotent_and_keeps_the_cursor(ledger: Ledger) -> None:
     assert record(ledger, [win("a"), win("b")], {"at": 1}) == ["a", "b"]
     assert record(ledger, [win("a"), win("b"), win("c")], {"at": 2}) == ["c"]
