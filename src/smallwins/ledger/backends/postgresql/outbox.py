@@ -20,7 +20,7 @@ MOMENT_COLUMNS = (
     " m.payload, m.created_at, m.due_at"
 )
 # Moments (one array per column, in their order) and their outbox rows (each target paired
-# with its moment's dedupe key); the keys and ids of the moments inserted.
+# with its moment's dedupe key, in the same order); the keys and ids of the moments inserted.
 _INSERT_MOMENTS = (
     "WITH m AS (INSERT INTO moments (dedupe_key, kind, category, source, goal, grp, title,"
     " message, payload, created_at, due_at, machine)"
@@ -32,8 +32,8 @@ _INSERT_MOMENTS = (
     " created_at, due_at, n) ORDER BY r.n"
     " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, dedupe_key),"
     " o AS (INSERT INTO outbox (moment_id, target) SELECT m.id, t.target FROM m"
-    " JOIN unnest(%s::text[], %s::text[]) AS t (dedupe_key, target)"
-    " ON t.dedupe_key = m.dedupe_key)"
+    " JOIN unnest(%s::text[], %s::text[]) WITH ORDINALITY AS t (dedupe_key, target, n)"
+    " ON t.dedupe_key = m.dedupe_key ORDER BY t.n)"
     " SELECT dedupe_key, id FROM m"
 )
 # A setback held back by its budget was never told: it counts for nothing but the digest.
