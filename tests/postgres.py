@@ -32,6 +32,10 @@ host all all 127.0.0.1/32 scram-sha-256
 # The tests' server trades durability for speed; benchmarks/bench_postgres.py starts one with
 # the server's defaults (fsync, synchronous commit) to compare with SQLite's synchronous FULL.
 FAST = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+# A server killed with ``pg_ctl stop -m immediate`` must keep what it said it committed: a
+# commit is written out before it is acknowledged (the machine itself does not crash, so the
+# files need no fsync).
+DURABLE = "-c fsync=off"
 
 
 def binaries() -> Path | None:
@@ -144,6 +148,16 @@ def launch(where: Path, options: str = FAST) -> Server:
     started.start()
     started.admin(f"CREATE ROLE {KEEPER} LOGIN PASSWORD '{KEEPER_PASSWORD}'")
     return started
+
+
+def own_server() -> Server:
+    """A server for one test alone, started, that keeps what it committed when it is
+    stopped with ``-m immediate`` (killed) and started again; skips the test where there is
+    none. The caller stops it and removes its folder."""
+    where = binaries()
+    if where is None:
+        pytest.skip("PostgreSQL's initdb and pg_ctl are not here: apt-get install postgresql")
+    return launch(where, DURABLE)
 
 
 def stop() -> None:

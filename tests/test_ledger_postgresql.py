@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -300,6 +301,9 @@ def test_a_silent_server_is_noticed_by_keepalives_unless_the_url_says_otherwise(
     with open_ledger(url) as ledger:
         given = ledger._db.info.get_parameters()  # type: ignore[attr-defined]
         assert (given["keepalives"], given["tcp_user_timeout"]) == ("1", "30000")
+        # The server's side of the connection too: a client cut off is let go within a minute.
+        server_side = ledger._db.execute("SHOW tcp_keepalives_idle").fetchone()  # type: ignore[attr-defined]
+        assert server_side == ("10",)
     with open_ledger(f"{url}?keepalives_idle=99") as ledger:
         assert ledger._db.info.get_parameters()["keepalives_idle"] == "99"  # type: ignore[attr-defined]
 
@@ -390,3 +394,85 @@ def test_a_lead_cut_off_silently_tells_nothing_and_another_takes_over(
         proxy.close()
         with contextlib.suppress(Exception):
             cut_off.close()
+
+
+@pytest.fixture
+def own_server() -> Iterator[postgres.Server]:
+    """A server for this test alone: it is stopped and started again."""
+    import shutil
+
+    started = postgres.own_server()
+    yield started
+    with contextlib.suppress(subprocess.SubprocessError):
+        started.stop()
+    shutil.rmtree(started.folder, ignore_errors=True)
+
+
+def test_a_server_that_went_away_is_one_error_and_the_next_call_after_it_returns_connects(
+    own_server: postgres.Server,
+) -> None:
+    from smallwins.ledger import LedgerUnreachable
+    from smallwins.ledger.backends.postgresql import connection
+
+    url = own_server.url("postgres")
+    with open_ledger(url) as ledger:
+        assert ledger.join("m-one", "laptop") and ledger.heartbeat(30)
+        assert record(ledger, [win("a")], {"at": 1}) == ["a"]
+        own_server.stop()
+        with pytest.raises(LedgerUnreachable, match="went away"):
+            ledger.cursor("code")
+        with pytest.raises(LedgerUnreachable, match="cannot be reached"):
+            record(ledger, [win("b")], {"at": 2})
+        with pytest.raises(LedgerUnreachable, match="cannot be reached"):
+            ledger.heartbeat(30)
+        own_server.start()
+        time.sleep(connection.RETRY_SECONDS)
+        assert ledger.cursor("code") == {"at": 1}
+        assert record(ledger, [win("a"), win("b")], {"at": 2}) == ["b"]
+        assert ledger.heartbeat(30) and ledger.lead() == "m-one"  # the lease had not run out
+        with open_ledger(url) as copy:  # the machine's lock was taken again with the connection
+            assert not copy.join("m-one", "laptop")
+
+
+def test_a_server_crashing_mid_transaction_rolls_it_back_and_it_is_recorded_once_after(
+    own_server: postgres.Server,
+) -> None:
+    from datetime import time as dtime
+
+    from smallwins.ledger import LedgerUnreachable, LedgerView
+    from smallwins.ledger.backends.postgresql import connection
+    from tests.test_ledger import ZONE, moment
+
+    url = own_server.url("postgres")
+
+    def crash(view: LedgerView, new: object) -> list[object]:
+        own_server.stop()  # pg_ctl stop -m immediate: the server's processes killed
+        return [moment("ten")]
+
+    def told(view: LedgerView, new: object) -> list[object]:
+        return [moment("ten")]
+
+    def record_ab(moments_for: object) -> list[str]:
+        new = ledger.record(
+            "code",
+            "git",
+            [win("a"), win("b")],
+            {"at": 2},
+            zone=ZONE,
+            day_starts_at=dtime(4),
+            moments_for=moments_for,  # type: ignore[arg-type]
+            targets_for=lambda _m: ["phone"],
+        )
+        return [w.key for w in new]
+
+    with open_ledger(url) as ledger:
+        ledger.join("m-one", "laptop")
+        with pytest.raises(LedgerUnreachable):
+            record_ab(crash)
+        own_server.start()
+        time.sleep(connection.RETRY_SECONDS)
+        assert ledger.count_wins() == 0 and ledger.cursor("code") is None
+        assert record_ab(told) == ["a", "b"]
+        assert record_ab(told) == []
+        assert ledger.count_wins() == 2 and ledger.cursor("code") == {"at": 2}
+        assert ledger.outbox_counts() == {"pending": 1, "failed": 0}

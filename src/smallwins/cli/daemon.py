@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import signal
 import sys
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ def run(context: Context, once: bool, verbose: bool) -> None:
 
     from smallwins.daemon.daemon import Daemon
     from smallwins.daemon.lock import DaemonLock, LedgerLock
-    from smallwins.daemon.machine import join
+    from smallwins.daemon.machine import open_and_join
     from smallwins.ledger import location, lock_file
 
     paths, config = context.paths, context.config
@@ -64,15 +65,19 @@ def run(context: Context, once: bool, verbose: bool) -> None:
         if errors:
             lock.release()
             fail(ConfigError("\nsmallwins: ".join(errors)))
-    ledger = context.open_ledger()
+    # Stopped while it waits for the ledger's server: a clean exit, its locks released.
+    signal.signal(signal.SIGTERM, _stop_waiting)
     try:
-        join(ledger, paths, config.settings)
-    except SmallwinsError as exc:
-        ledger.close()
+        ledger = open_and_join(context.ledger_url, paths, config.settings, wait=not once)
+    except (SmallwinsError, SystemExit, KeyboardInterrupt) as exc:
         if ledger_lock:
             ledger_lock.release()
         lock.release()
+        if not isinstance(exc, SmallwinsError):
+            sys.exit(0)
         fail(exc)
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if ledger.shared and not any(t.reach == "shared" for t in config.settings.notify.urls):
         log.warning(
             "the ledger %s is shared by machines, and no [notify] target here is of scope "
@@ -116,6 +121,10 @@ def run(context: Context, once: bool, verbose: bool) -> None:
             ledger_lock.release()
         lock.release()
     sys.exit(code)
+
+
+def _stop_waiting(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _explain_defaults(log: logging.Logger, context: Context) -> None:

@@ -21,6 +21,7 @@ from smallwins.config import Config
 from smallwins.daemon.inbox import Inbox, keep_inbox, serve_inbox
 from smallwins.daemon.insights import InsightClock
 from smallwins.daemon.lead import Lead
+from smallwins.daemon.outages import DaemonOutage
 from smallwins.daemon.pages import keep_report
 from smallwins.daemon.scanning import Scanner
 from smallwins.daemon.systemd import sd_notify, watchdog_interval
@@ -30,7 +31,6 @@ from smallwins.delivery.deliverer import Deliverer, Gate
 from smallwins.delivery.notify import Notifier
 from smallwins.errors import ConfigError
 from smallwins.ledger import Ledger
-from smallwins.ledger.outage import LedgerOutage
 from smallwins.paths import Paths
 from smallwins.plugins.loader import Plugins
 from smallwins.plugins.source import Source
@@ -75,12 +75,7 @@ class Daemon:
         # Closed when the daemon stops, before the ledger is: a send that outlives the daemon
         # then writes nothing.
         self.delivery_gate = Gate()
-        # An outage is told at once, not through the outbox: that is in the unwritable ledger.
-        self.outage = LedgerOutage(
-            paths.ledger_outage_file,
-            ledger.location,
-            started=lambda title, body: self.notifier.alert(title, body),
-        )
+        self.outage = DaemonOutage(self)
         self.lead = Lead(self)
         self.notifier = make_notifier(self.config, self.paths)
         self.pipeline = self._make_pipeline()
@@ -148,8 +143,12 @@ class Daemon:
 
     def wake_delivery(self) -> None:
         """Have the deliverer look at the outbox now; callable from any thread."""
+        self.call_soon(self._deliver_wake.set)
+
+    def call_soon(self, fn: Callable[[], object]) -> None:
+        """Run ``fn`` on the daemon's loop; callable from any thread."""
         if self._running_loop is not None:
-            self._running_loop.call_soon_threadsafe(self._deliver_wake.set)
+            self._running_loop.call_soon_threadsafe(fn)
 
     async def _first_pass(self) -> None:
         """Scan everything, then let the coach tell what ended while the daemon was down."""
@@ -165,12 +164,7 @@ class Daemon:
     async def deliver(self, now: datetime | None = None) -> None:
         """Send everything due now, each target on its own thread."""
         if await in_thread(self.deliverer.deliver_due, now or now_utc()):
-            self.ledger_written()
-
-    def ledger_written(self) -> None:
-        """A write went through: if the ledger could not be written, it can again."""
-        if self.outage.recovered():
-            self.wake_delivery()
+            self.outage.written()
 
     async def _deliver_loop(self) -> None:
         while not self._stopping.is_set():

@@ -37,6 +37,7 @@ class Lead:
             return True
         try:
             leading = ledger.heartbeat(self.lease_seconds)
+            self.daemon.outage.written()  # a server that was away is back
         except Exception as exc:  # the next beat tries again
             if not self.daemon.outage.failed(exc):
                 log.error("could not renew the lead: %r", exc)

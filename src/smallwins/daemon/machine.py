@@ -3,15 +3,23 @@ and labelled with the host's name when it joins a ledger."""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import socket
+import time
 from typing import Any
 
 from smallwins.config import Settings
 from smallwins.errors import AlreadyRunning, ConfigError
-from smallwins.ledger import Ledger
+from smallwins.ledger import Ledger, LedgerUnreachable, open_ledger
 from smallwins.paths import Paths, write_private
+
+log = logging.getLogger("smallwins.daemon")
+
+# A daemon whose ledger's server does not answer at start asks again after 1 s, then 2, 4...
+# and at most this often (seconds).
+WAIT_MAX = 15.0
 
 _ID = re.compile(r"[0-9a-z][0-9a-z-]{3,63}")
 
@@ -67,3 +75,34 @@ def join(ledger: Ledger, paths: Paths, settings: Settings) -> str:
             f"{paths.machine_file} here so that this machine gets an id of its own"
         )
     return machine
+
+
+def open_and_join(url: str, paths: Paths, settings: Settings, *, wait: bool) -> Ledger:
+    """The ledger at ``url``, joined as this machine. A server that does not answer is
+    waited for, when ``wait``: said once, and asked again until it does (or the daemon is
+    stopped); otherwise LedgerUnreachable."""
+    delay, waiting = 1.0, False
+    while True:
+        try:
+            ledger = open_ledger(url)
+        except LedgerUnreachable as exc:
+            if not wait:
+                raise
+            if not waiting:
+                log.warning(
+                    "%s; waiting for it: asking again every %g s at most (Ctrl-C or SIGTERM stops)",
+                    exc,
+                    WAIT_MAX,
+                )
+                waiting = True
+            time.sleep(delay)
+            delay = min(delay * 2, WAIT_MAX)
+            continue
+        try:
+            join(ledger, paths, settings)
+        except BaseException:
+            ledger.close()
+            raise
+        if waiting:
+            log.info("the ledger %s answers: starting", ledger.location)
+        return ledger

@@ -201,7 +201,7 @@ class Scanner:
             if result.junk:
                 problems.append(f"{len(result.junk)} invalid wins from the detector were skipped")
             await in_thread(self._note, source, None, problems)
-            self.daemon.ledger_written()
+            self.daemon.outage.written()
             elapsed = (time.perf_counter() - started) * 1000
             if new:
                 noun = source.detector.noun if new == 1 else source.detector.plural_noun()

@@ -19,6 +19,7 @@ from smallwins.ledger.records import (
 )
 from smallwins.ledger.url import (
     LedgerNotFound,
+    LedgerUnreachable,
     check_url,
     location,
     lock_file,
@@ -36,6 +37,7 @@ __all__ = [
     "FrozenSend",
     "Ledger",
     "LedgerNotFound",
+    "LedgerUnreachable",
     "LedgerView",
     "MachineState",
     "PendingDelivery",

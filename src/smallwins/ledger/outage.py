@@ -1,4 +1,5 @@
-"""When the ledger cannot be written (a full disk), said once and kept outside the ledger.
+"""When the ledger cannot be written (a full disk, a server that went away), said once and
+kept outside the ledger.
 
 Recording the error in the ledger would fail the same way, so the state lives in a small file
 in the state folder, written best-effort, where ``status`` finds it.
@@ -16,6 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from smallwins.ledger.url import LedgerUnreachable
 
 log = logging.getLogger("smallwins.ledger")
 
@@ -57,21 +60,29 @@ class LedgerOutage:
         self._started = started
         self._lock = threading.Lock()
         self.since: datetime | None = None
+        self.away = False  # the outage is a server that cannot be reached, not a full disk
 
     @property
     def active(self) -> bool:
         return self.since is not None
 
     def failed(self, exc: BaseException) -> bool:
-        """Note ``exc`` if it is a write the storage refused: True, and the first of an outage
-        is said (a warning, the file, ``started``). False for any other error."""
-        if not cannot_write(exc):
+        """Note ``exc`` if it is a write the storage refused, or a server that cannot be
+        reached: True, and the first of an outage is said (a warning, the file,
+        ``started``). False for any other error."""
+        away = isinstance(exc, LedgerUnreachable)
+        if not (away or cannot_write(exc)):
             return False
         with self._lock:
             if self.since is not None:
                 return True
             self.since = datetime.now(UTC).replace(microsecond=0)
-        error = str(exc) or type(exc).__name__
+            self.away = away
+        error = (str(exc) or type(exc).__name__).rstrip(".")
+        self._write({"since": self.since.isoformat(), "error": error, "ledger": self.ledger})
+        if away:
+            self._away(error)
+            return True
         log.warning(
             "the ledger %s cannot be written since %s: %s. Nothing is lost: what could not be "
             "recorded is recorded when it can, and messages wait; free some space",
@@ -79,7 +90,6 @@ class LedgerOutage:
             self.since.isoformat(),
             error,
         )
-        self._write({"since": self.since.isoformat(), "error": error, "ledger": self.ledger})
         if self._started is not None:
             self._started(
                 "smallwins cannot write its ledger",
@@ -87,6 +97,21 @@ class LedgerOutage:
                 f"on the disk that holds {self.ledger}.",
             )
         return True
+
+    def _away(self, error: str) -> None:
+        assert self.since is not None
+        log.warning(
+            "the ledger cannot be reached since %s: %s. Nothing is lost: what could not be "
+            "recorded is recorded when the server answers again, and messages wait",
+            self.since.isoformat(),
+            error,
+        )
+        if self._started is not None:
+            self._started(
+                "smallwins cannot reach its ledger",
+                f"Since {self.since:%H:%M} UTC: {error}. Nothing is lost; what happens is "
+                "recorded when the server answers again.",
+            )
 
     def recovered(self) -> bool:
         """A write went through: the outage is over. True when there was one."""
@@ -97,8 +122,9 @@ class LedgerOutage:
                 self._remove()
             return False
         log.info(
-            "the ledger %s can be written again (it could not since %s)",
+            "the ledger %s %s again (it could not since %s)",
             self.ledger,
+            "answers" if self.away else "can be written",
             since.isoformat(),
         )
         self._remove()

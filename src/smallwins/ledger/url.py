@@ -24,6 +24,11 @@ class LedgerNotFound(SmallwinsError):
     """Opened for reading, but nothing was ever recorded there."""
 
 
+class LedgerUnreachable(SmallwinsError):
+    """The ledger's server did not answer, or went away: it may be down, or the host or port
+    is wrong. What could not be recorded is recorded once it answers again."""
+
+
 def schemes() -> list[str]:
     """The URL schemes there is an implementation for."""
     from smallwins.ledger import backends

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from smallwins.ledger.backends.postgresql.connection import Connected
+from smallwins.ledger.backends.postgresql.connection import Connected, take_machine_lock
 from smallwins.ledger.records import MachineState, dumps
 from smallwins.ledger.rows import MACHINES_QUERY, machine_state
 
-# pg_try_advisory_lock's first key, "sw" in ASCII; the second is the machine id's hash.
-MACHINE_LOCK = 0x7377
 NOW = "EXTRACT(EPOCH FROM clock_timestamp())"
 # The lease is this machine's and has not run out: checked inside the claim of a moment of
 # the person's, so a lead that lost its lease (or the server) tells nothing more.
@@ -34,11 +32,8 @@ class MachineStore(Connected):
         return self._machine
 
     def join(self, machine: str, label: str, settings: dict[str, Any] | None = None) -> bool:
-        with self._lock:
-            (got,) = self._db.execute(
-                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (MACHINE_LOCK, machine)
-            ).fetchall()[0]
-            if not got:
+        with self._server() as conn:
+            if not take_machine_lock(conn, machine):
                 return False
             self._machine = machine
             with self.transaction() as db:
@@ -83,7 +78,7 @@ class MachineStore(Connected):
     def resign(self) -> None:
         """Give up the lead at once (a clean stop), so another machine need not wait for
         the lease to run out."""
-        if self._machine and not self._db.closed:
+        if self._machine and not self._conn.closed:
             with self.transaction() as db:
                 db.execute(
                     "UPDATE lease SET expires_at = 0 WHERE name = 'lead' AND machine = %s",

@@ -24,7 +24,7 @@ from smallwins.ledger.backends.postgresql.schema import MIGRATIONS, migrate, ver
 from smallwins.ledger.backends.postgresql.wins import WinStore
 from smallwins.ledger.protocol import LedgerView
 from smallwins.ledger.records import StoredWin
-from smallwins.ledger.url import LedgerNotFound
+from smallwins.ledger.url import LedgerNotFound, LedgerUnreachable
 
 T = TypeVar("T")
 
@@ -45,11 +45,12 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyS
     def __init__(self, address: Address, *, readonly: bool = False) -> None:
         self.address = address
         self._lock = threading.RLock()
+        self._readonly = readonly
         if readonly:
-            self._db = connect(address, readonly=True)
-            found = version(self._db)
+            self._conn = connect(address, readonly=True)
+            found = version(self._conn)
             if found is None:
-                self._db.close()
+                self._conn.close()
                 raise LedgerNotFound(
                     f"no ledger at {address.location} yet: nothing has been recorded"
                 )
@@ -58,7 +59,7 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyS
                 # stats) need not know old schemas.
                 PostgresLedger(address).close()
             return
-        self._db = connect(address, readonly=False)
+        self._conn = connect(address, readonly=False)
         with self.transaction() as db:
             migrate(db)
 
@@ -68,17 +69,17 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyS
 
     @property
     def schema_version(self) -> int:
-        with self._lock:
-            return version(self._db) or 0
+        with self._server() as db:
+            return version(db) or 0
 
     def close(self) -> None:
         with self._lock:
             try:
                 self.resign()
-            except psycopg.Error:
+            except (psycopg.Error, LedgerUnreachable):
                 pass  # the server is away: the lease runs out by itself
             finally:
-                self._db.close()
+                self._conn.close()
 
     def __enter__(self) -> PostgresLedger:
         return self
@@ -89,14 +90,8 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyS
     def read(self, fn: Callable[[LedgerView], T]) -> T:
         """``fn``'s reads see one snapshot: a repeatable-read transaction of their own (or
         the write they are called in)."""
-        with self._lock:
-            if self._in_transaction():
-                return fn(self)
-            self._db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try:
-                return fn(self)
-            finally:
-                self._db.execute("COMMIT")
+        with self._begun("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"):
+            return fn(self)
 
     def batch(
         self, source: str, detector: str, *, zone: ZoneInfo, day_starts_at: dtime
