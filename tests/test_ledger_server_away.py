@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sqlite3
 import subprocess
 import threading
 import time
@@ -121,3 +122,163 @@ def test_a_daemon_started_while_the_server_is_away_waits_for_it(
     said = daemon.stderr
     assert said.count("cannot be reached") == 1 and "Traceback" not in said, said
     assert daemon.stop() == 0
+
+
+def spooled_and_told(spool: Path, wins: int) -> bool:
+    """Whether the spool holds ``wins`` wins and nothing waits in its outbox."""
+    if not spool.exists():
+        return False
+    with contextlib.closing(sqlite3.connect(f"file:{spool}?mode=ro", uri=True)) as db:
+        (held,) = db.execute("SELECT count(*) FROM wins").fetchone()
+        (waiting,) = db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()
+    return bool(held == wins and waiting == 0)
+
+
+def commit_in(repo: Repo, count: int, pause: float = 0.25) -> None:
+    for number in range(count):
+        repo.commit(f"{repo.path.name} {number}")
+        time.sleep(pause)
+
+
+def test_machines_apart_from_the_server_spool_and_drain_each_win_once_and_each_total_once(
+    tmp_path: Path,
+    own_server: postgres.Server,
+    receivers: Callable[[], Receiver],
+    daemons: list[DaemonProcess],
+) -> None:
+    own_server.admin("CREATE DATABASE ledger")
+    url = own_server.url("ledger")
+    together = Repo(tmp_path / "together")  # watched by both machines
+    own = [Repo(tmp_path / f"own{n}") for n in range(2)]
+    for repo in (together, *own):
+        repo.commit(f"Start {repo.path.name}")
+    phone = receivers()
+    desks = [receivers() for _ in range(2)]
+    homes = [
+        machine_home(tmp_path / f"m{n}", url, [together, own[n]], phone, desks[n], 3)
+        for n in range(2)
+    ]
+    procs = [start(daemons, home, tmp_path) for home in homes]
+    for proc in procs:
+        proc.wait_ready()
+    settle(homes[0], 3)
+    workers = [threading.Thread(target=commit_in, args=(r, 8)) for r in (together, *own)]
+    for worker in workers:
+        worker.start()
+    time.sleep(0.6)
+    own_server.stop()
+    time.sleep(5)  # wins keep coming on both machines, into their spools
+    assert all(p.proc.poll() is None for p in procs)
+    assert all((home / "state" / "spool.sqlite3").exists() for home in homes)
+    own_server.start()
+    for worker in workers:
+        worker.join()
+    made = 3 + 8 * 3
+    for home in homes:
+        settle(home, made, timeout=60)
+    keys = [all_wins(home) for home in homes]
+    assert keys[0] == keys[1] and len(keys[0]) == len(set(keys[0])) == made
+    time.sleep(1.5)  # a duplicate would come now
+    assert sorted(totals(phone.messages)) == ["10", "25"], [m["title"] for m in phone.messages]
+    for n, desk in enumerate(desks):
+        told = [m["message"] for m in desk.messages]
+        for repo in (together, own[n]):
+            for number in range(8):
+                assert sum(f"{repo.path.name} {number}”" in words for words in told) <= 1, told
+        assert not [words for words in told if f"own{1 - n} " in words]
+        assert not totals(desk.messages)
+    for home, proc in zip(homes, procs, strict=True):
+        assert not (home / "state" / "spool.sqlite3").exists()
+        said = proc.stderr
+        assert "recording into the spool" in said and "the spool is drained" in said, said
+        assert "Traceback" not in said and "ERROR" not in said, said
+        assert proc.stop() == 0
+
+
+def test_a_drain_stopped_before_the_spool_was_removed_is_run_again_and_adds_nothing(
+    tmp_path: Path,
+    own_server: postgres.Server,
+    receivers: Callable[[], Receiver],
+    daemons: list[DaemonProcess],
+) -> None:
+    own_server.admin("CREATE DATABASE ledger")
+    repo = Repo(tmp_path / "project")
+    repo.commit("Start")
+    phone, desk = receivers(), receivers()
+    home = machine_home(tmp_path / "laptop", own_server.url("ledger"), [repo], phone, desk, 3)
+    daemon = start(daemons, home, tmp_path)
+    daemon.wait_ready()
+    settle(home, 1)
+    own_server.stop()
+    commit_in(repo, 12)
+    spool = home / "state" / "spool.sqlite3"
+    deadline = time.monotonic() + 20
+    while not spooled_and_told(spool, 12) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    # The spool as a drain would find it if the daemon were killed after recording it into
+    # the ledger and before removing it.
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    for part in spool.parent.glob("spool.sqlite3*"):
+        shutil.copy(part, kept / part.name)
+    own_server.start()
+    daemon.wait_for_log("the spool is drained", timeout=30)
+    settle(home, 13, timeout=30)
+    time.sleep(1.5)
+    told = (len(phone.messages), len(desk.messages))
+    assert sorted(totals(phone.messages)) == ["10"]
+    assert daemon.stop() == 0
+    for part in kept.iterdir():
+        shutil.copy(part, spool.parent / part.name)
+    again = start(daemons, home, tmp_path)
+    again.wait_for_log("the spool is drained", timeout=30)
+    assert "12 wins, 0 new there" in again.stderr, again.stderr
+    assert not spool.exists()
+    time.sleep(1.5)
+    keys = all_wins(home)
+    assert len(keys) == len(set(keys)) == 13
+    assert (len(phone.messages), len(desk.messages)) == told
+    assert again.stop() == 0
+
+
+def test_a_win_posted_to_the_inbox_while_the_server_is_away_is_told_and_recorded_once(
+    tmp_path: Path,
+    own_server: postgres.Server,
+    receivers: Callable[[], Receiver],
+    daemons: list[DaemonProcess],
+) -> None:
+    from tests.plugins.test_journal_inbox import TOKEN, as_json, post, started
+
+    own_server.admin("CREATE DATABASE ledger")
+    phone, desk = receivers(), receivers()
+    home = tmp_path / "laptop"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        f'[ledger]\nurl = "{own_server.url("ledger")}"\nlease_seconds = 3\n'
+        f'[notify]\nurls = [{{ url = "{desk.url}", scope = "local" }}, "{phone.url}"]\n'
+        'coalesce_seconds = 0\nquiet_hours = ""\n'
+        f'[inbox]\nlisten = "127.0.0.1:0"\ntoken = "{TOKEN}"\n'
+    )
+    (home / "config.toml").chmod(0o600)
+    proc = DaemonProcess(home, tmp_path, "-v", env={"SMALLWINS_HOME": str(home)})
+    daemons.append(proc)
+    url = started(proc)
+    status, answer = post(url, as_json({"title": "Ran 5 km"}))
+    assert status == 201, answer
+    settle(home, 1)
+    own_server.stop()
+    status, answer = post(url, as_json({"title": "Fixed the sink"}))
+    assert status == 201, answer
+    proc.wait_for_log("recording into the spool")
+    deadline = time.monotonic() + 10
+    while not any("Fixed the sink" in m["message"] for m in desk.messages):
+        assert time.monotonic() < deadline, desk.messages
+        time.sleep(0.1)
+    own_server.start()
+    proc.wait_for_log("the spool is drained", timeout=30)
+    settle(home, 2)
+    time.sleep(1.5)
+    told = " ".join(m["message"] for m in desk.messages + phone.messages)
+    assert told.count("Fixed the sink") == 1 and told.count("Ran 5 km") == 1, told
+    assert " ERROR " not in proc.stderr, proc.stderr  # (tracebacks at DEBUG: -v)
+    assert proc.stop() == 0

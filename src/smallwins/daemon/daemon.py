@@ -24,6 +24,7 @@ from smallwins.daemon.lead import Lead
 from smallwins.daemon.outages import DaemonOutage
 from smallwins.daemon.pages import keep_report
 from smallwins.daemon.scanning import Scanner
+from smallwins.daemon.spool import Spool
 from smallwins.daemon.systemd import sd_notify, watchdog_interval
 from smallwins.daemon.threads import in_thread, now_utc, report_failure
 from smallwins.daemon.watching import Watching
@@ -80,6 +81,7 @@ class Daemon:
         self.notifier = make_notifier(self.config, self.paths)
         self.pipeline = self._make_pipeline()
         self.deliverer = self._make_deliverer()
+        self.spool = Spool(self)
         self.inbox: Inbox | None = None
 
     # -- building blocks ------------------------------------------------------------------
@@ -281,10 +283,8 @@ class Daemon:
             len(self.notifier.targets),
         )
         loops = (self._deliver_loop(), self.watching.reconcile_loop(), self._clock_loop())
-        background = [
-            loop.create_task(c)
-            for c in (*loops, keep_report(self), keep_inbox(self), self.lead.loop())
-        ]
+        others = (keep_report(self), keep_inbox(self), self.lead.loop(), self.spool.loop())
+        background = [loop.create_task(c) for c in (*loops, *others)]
         interval = watchdog_interval()
         if interval:
             background.append(loop.create_task(watchdog(self, interval)))

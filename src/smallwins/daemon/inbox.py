@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 from smallwins.api.win import Win
 from smallwins.config.settings import InboxSettings, listen_address
 from smallwins.daemon.threads import in_thread
+from smallwins.ledger import LedgerUnreachable
 from smallwins.redact import REDACTOR
 
 if TYPE_CHECKING:
@@ -240,7 +241,11 @@ class Inbox:
         source = daemon.sources.get(self.settings.source)
         if source is None or not source.detector.writable:
             raise Refused(503, f"the source {self.settings.source!r} is not there to take wins")
-        if daemon.ledger.cursor(source.name) is None:
+        try:
+            first = daemon.ledger.cursor(source.name) is None
+        except LedgerUnreachable:  # the win waits in the source for the spool, or the server
+            first = False
+        if first:
             # Its first scan would take the win for history and not tell it.
             raise Refused(
                 503,

@@ -1,11 +1,13 @@
 """The daemon's side of a ledger outage (a full disk, a server that went away): told to the
-person when it starts; when a write goes through again, what waited is sent and the sources
-are scanned again for what could not be recorded (their cursors did not move)."""
+person when it starts; when a write goes through again, what waited is sent, the spool is
+drained into the ledger, and the sources are scanned again for what could not be recorded
+(their cursors did not move)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from smallwins.daemon.threads import in_thread
 from smallwins.ledger.outage import LedgerOutage
 
 if TYPE_CHECKING:
@@ -25,6 +27,11 @@ class DaemonOutage(LedgerOutage):
     def written(self) -> None:
         """A write went through: if the ledger could not be written, it can again. Callable
         from any thread."""
-        if self.recovered():
+        if self.recovered() or self.daemon.spool.open:
             self.daemon.wake_delivery()
-            self.daemon.call_soon(lambda: self.daemon.spawn(self.daemon.scanner.scan_all()))
+            self.daemon.call_soon(lambda: self.daemon.spawn(self._after()))
+
+    async def _after(self) -> None:
+        """What could not be recorded in the ledger: the spool's, then the sources' again."""
+        await in_thread(self.daemon.spool.drain)
+        await self.daemon.scanner.scan_all()

@@ -18,7 +18,7 @@ from smallwins.coach.pipeline import Pipeline
 from smallwins.daemon.threads import CollectorPause, in_thread, now_utc, settle
 from smallwins.delivery.notify import TERMINAL
 from smallwins.errors import DetectorError
-from smallwins.ledger import StoredWin, WinBatch
+from smallwins.ledger import LedgerUnreachable, StoredWin, WinBatch
 from smallwins.plugins.scan import ScanResult
 from smallwins.plugins.source import Source
 
@@ -64,7 +64,7 @@ class _ScanJob:
         source, loop = self._source, self._loop
         try:
             paused = self._scanner._paused(source.name, now_utc())
-            context = None if paused else self._pipeline.context(source)
+            context = None if paused else self._scanner.daemon.spool.context(source)
         except BaseException as exc:
             loop.call_soon_threadsafe(settle, self.prepared, None, exc)
             return None
@@ -79,7 +79,7 @@ class _ScanJob:
                     return None
                 self._recording = True
             try:
-                return result, self._scanner._record(self._pipeline, source, context, result, batch)
+                return result, self._scanner._record(source, context, result, batch)
             except Exception as exc:  # reported by the loop, as the source's error
                 return result, exc
 
@@ -144,7 +144,12 @@ class Scanner:
                 await self.scan(name)
 
     def _paused(self, name: str, now: datetime) -> bool:
-        state = self.daemon.ledger.source_state(name)
+        if self.daemon.spool.open:
+            return False  # the pause is kept in the ledger, which does not answer
+        try:
+            state = self.daemon.ledger.source_state(name)
+        except LedgerUnreachable:
+            return False
         return bool(state and state.paused_until and state.paused_until > now)
 
     async def _scan(self, source: Source) -> None:
@@ -200,8 +205,9 @@ class Scanner:
                 log.warning("source %s: %s", source.name, problem)
             if result.junk:
                 problems.append(f"{len(result.junk)} invalid wins from the detector were skipped")
-            await in_thread(self._note, source, None, problems)
-            self.daemon.outage.written()
+            if not self.daemon.spool.open:  # the scan is noted in the ledger
+                await in_thread(self._note, source, None, problems)
+                self.daemon.outage.written()
             elapsed = (time.perf_counter() - started) * 1000
             if new:
                 noun = source.detector.noun if new == 1 else source.detector.plural_noun()
@@ -271,13 +277,12 @@ class Scanner:
 
     def _record(
         self,
-        pipeline: Pipeline,
         source: Source,
         context: ScanContext,
         result: ScanResult,
         batch: WinBatch,
     ) -> list[StoredWin]:
-        new = pipeline.record(source, context, result, batch, now=now_utc())
+        new = self.daemon.spool.record(source, context, result, batch)
         # Even with nothing new: a command (smallwins done) may have recorded this change and
         # its celebration itself a moment ago, and this scan is how the daemon hears of it.
         self.daemon.wake_delivery()
