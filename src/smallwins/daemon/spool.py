@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,7 +63,11 @@ class Spool:
         self.daemon = daemon
         self.path: Path = daemon.paths.state_dir / "spool.sqlite3"
         self._lock = threading.RLock()
+        # Held while the spool's outbox is told: by its loop, and by the drain, which tells
+        # what waits before the spool goes; one sender at a time tells each message once.
+        self._sending = threading.Lock()
         self._ledger: Ledger | None = None
+        self._sender: Deliverer | None = None
         # Each source's cursor as the server last gave it (detector, cursor): where its scans
         # go on from in the spool.
         self._cursors: dict[str, tuple[str, Any]] = {}
@@ -79,6 +83,7 @@ class Spool:
         if self._ledger is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._ledger = open_ledger(sqlite_url(self.path))
+            self._sender = self._deliverer(self._ledger)
             log.info("recording into the spool %s until the ledger answers again", self.path)
         return self._ledger
 
@@ -168,19 +173,23 @@ class Spool:
     async def loop(self) -> None:
         """While the spool is open, tell what waits in its outbox."""
         while not self.daemon.stopping:
-            spool = self._ledger
-            if spool is not None:
+            if self._ledger is not None:
                 try:
-                    await in_thread(self._deliverer(spool).deliver_due, now_utc())
+                    await in_thread(self._tell, now_utc())
                 except Exception as exc:  # what is pending stays in the spool's outbox
                     log.warning("could not tell what waits in the spool: %r", exc)
             if await self.daemon.rest(DELIVER_SECONDS):
                 return
 
+    def _tell(self, now: datetime) -> None:
+        with self._sending:
+            if self._sender is not None:
+                self._sender.deliver_due(now)
+
     def drain(self) -> int:
         """Record what the spool holds into the shared ledger, then remove the spool; the
         wins that were new there. LedgerUnreachable when the server went away again."""
-        with self._lock:
+        with self._lock, self._sending:
             spool = self._ledger
             if spool is None:
                 return 0
@@ -194,8 +203,10 @@ class Spool:
 
             person = Pipeline(main.ledger, main.coach, targets_for, main.coalesce)
             spooled: dict[str, list[Win]] = {}
+            detectors: dict[str, str] = {}
             for stored in spool.wins():
                 spooled.setdefault(stored.source, []).append(_win(stored))
+                detectors[stored.source] = stored.detector
             new = 0
             for name in sorted(set(spooled) | set(daemon.sources) | set(self._cursors)):
                 wins, cursor = spooled.get(name, []), spool.cursor(name)
@@ -204,7 +215,7 @@ class Spool:
                 source = daemon.sources.get(name)
                 if source is None:  # no longer configured: its wins, without words
                     zone, starts = main.coach.schedule.zone, main.coach.schedule.day_starts_at
-                    detector = self._cursors.get(name, ("", None))[0] or "spool"
+                    detector = detectors.get(name) or self._cursors.get(name, ("", ""))[0]
                     recorded = main.ledger.record(
                         name,
                         detector,
@@ -227,7 +238,7 @@ class Spool:
                 if cursor is not None:
                     self._cursors[name] = (self._cursors.get(name, ("", None))[0], cursor)
             spool.close()
-            self._ledger = None
+            self._ledger = self._sender = None
             for leftover in (self.path, *self.path.parent.glob(self.path.name + "-*")):
                 leftover.unlink(missing_ok=True)
         log.info(
@@ -244,7 +255,8 @@ class Spool:
         not be told."""
         coalesce = self.daemon.config.settings.notify.coalesce_seconds
         try:
-            self._deliverer(spool).deliver_due(now_utc() + timedelta(seconds=coalesce))
+            if self._sender is not None:
+                self._sender.deliver_due(now_utc() + timedelta(seconds=coalesce))
         except Exception as exc:  # a target that is down: its messages go with the spool
             log.debug("telling what waits in the spool: %r", exc)
         return spool.outbox_counts().get("pending", 0)
