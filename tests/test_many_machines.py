@@ -198,12 +198,13 @@ def test_ledger_status_warns_when_machines_settings_differ(ledger_url: str) -> N
     assert "in digest, timezone:" in warning
 
 
+@pytest.mark.parametrize("isolation", ["read committed", "repeatable read"])
 def test_a_machine_writes_its_wins_while_another_records_and_its_coach_then_sees_both(
-    ledger_url: str,
+    ledger_url: str, isolation: str
 ) -> None:
     """The recording lock is waited for only by the coach's part: a machine's win rows are
     written while another machine's coach works, and its coach, once it has the lock, sees
-    what the other recorded."""
+    what the other recorded, whatever the server's default isolation."""
     import psycopg
 
     from smallwins.ledger import open_ledger
@@ -233,6 +234,9 @@ def test_a_machine_writes_its_wins_while_another_records_and_its_coach_then_sees
             moments_for=moments_for,
         )
 
+    database = ledger_url.rsplit("/", 1)[1].split("?", 1)[0]
+    with psycopg.connect(ledger_url, autocommit=True) as db:
+        db.execute(f"ALTER DATABASE {database} SET default_transaction_isolation = '{isolation}'")
     with open_ledger(ledger_url) as laptop, open_ledger(ledger_url) as desktop:
         laptop.join("m-one", "laptop")
         desktop.join("m-two", "desktop")

@@ -194,8 +194,11 @@ class Connected:
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Any]]:
-        """One write transaction; rolled back on any error. Inside one already, it joins it."""
-        with self._begun("BEGIN") as db:
+        """One write transaction; rolled back on any error. Inside one already, it joins it.
+
+        At read committed whatever the server's default: each statement after the recording
+        lock must see the wins other machines committed while this one waited for it."""
+        with self._begun("BEGIN ISOLATION LEVEL READ COMMITTED") as db:
             yield db
 
     @contextmanager
