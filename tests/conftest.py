@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +25,16 @@ def postgres_server() -> Iterator[None]:
     """Stops the PostgreSQL server the session started on first use (tests/postgres.py)."""
     yield
     postgres.stop()
+
+
+@pytest.fixture
+def own_server() -> Iterator[postgres.Server]:
+    """A PostgreSQL server for one test alone, which it may stop and start again."""
+    started = postgres.own_server()
+    yield started
+    with contextlib.suppress(subprocess.SubprocessError):
+        started.stop()
+    shutil.rmtree(started.folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -394,18 +393,6 @@ def test_a_lead_cut_off_silently_tells_nothing_and_another_takes_over(
         proxy.close()
         with contextlib.suppress(Exception):
             cut_off.close()
-
-
-@pytest.fixture
-def own_server() -> Iterator[postgres.Server]:
-    """A server for this test alone: it is stopped and started again."""
-    import shutil
-
-    started = postgres.own_server()
-    yield started
-    with contextlib.suppress(subprocess.SubprocessError):
-        started.stop()
-    shutil.rmtree(started.folder, ignore_errors=True)
 
 
 def test_a_server_that_went_away_is_one_error_and_the_next_call_after_it_returns_connects(

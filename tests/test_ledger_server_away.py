@@ -7,38 +7,34 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sqlite3
-import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from tests import postgres
 from tests.conftest import Repo
 from tests.daemon_proc import DaemonProcess
 from tests.receiver import Receiver
-from tests.test_many_machines import all_wins, machine_home, receivers, settle, start, totals
+from tests.test_many_machines import (
+    all_wins,
+    daemons,
+    machine_home,
+    receivers,
+    settle,
+    start,
+    totals,
+)
 
-__all__ = ["receivers"]  # a fixture
+__all__ = ["daemons", "receivers"]  # fixtures
 
 
-@pytest.fixture
-def own_server() -> Iterator[postgres.Server]:
-    started = postgres.own_server()
-    yield started
-    with contextlib.suppress(subprocess.SubprocessError):
-        started.stop()
-    shutil.rmtree(started.folder, ignore_errors=True)
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[DaemonProcess]]:
-    started: list[DaemonProcess] = []
-    yield started
-    for proc in started:
-        proc.close()
+def project(tmp_path: Path, server: postgres.Server) -> Repo:
+    """The server's database ``ledger``, and a repository with one commit."""
+    server.admin("CREATE DATABASE ledger")
+    repo = Repo(tmp_path / "project")
+    repo.commit("Start")
+    return repo
 
 
 def alerts(receiver: Receiver) -> list[str]:
@@ -51,9 +47,7 @@ def test_a_daemon_records_through_a_server_crash_each_commit_once_and_each_total
     receivers: Callable[[], Receiver],
     daemons: list[DaemonProcess],
 ) -> None:
-    own_server.admin("CREATE DATABASE ledger")
-    repo = Repo(tmp_path / "project")
-    repo.commit("Start")
+    repo = project(tmp_path, own_server)
     phone, desk = receivers(), receivers()
     home = machine_home(tmp_path / "laptop", own_server.url("ledger"), [repo], phone, desk, 3)
     config = home / "config.toml"  # the desktop takes system messages too
@@ -104,9 +98,7 @@ def test_a_daemon_started_while_the_server_is_away_waits_for_it(
     receivers: Callable[[], Receiver],
     daemons: list[DaemonProcess],
 ) -> None:
-    own_server.admin("CREATE DATABASE ledger")
-    repo = Repo(tmp_path / "project")
-    repo.commit("Start")
+    repo = project(tmp_path, own_server)
     phone = receivers()
     home = machine_home(tmp_path / "laptop", own_server.url("ledger"), [repo], phone)
     own_server.stop()
@@ -209,9 +201,7 @@ def test_a_drain_stopped_before_the_spool_was_removed_is_run_again_and_adds_noth
     receivers: Callable[[], Receiver],
     daemons: list[DaemonProcess],
 ) -> None:
-    own_server.admin("CREATE DATABASE ledger")
-    repo = Repo(tmp_path / "project")
-    repo.commit("Start")
+    repo = project(tmp_path, own_server)
     phone, desk = receivers(), receivers()
     home = machine_home(tmp_path / "laptop", own_server.url("ledger"), [repo], phone, desk, 3)
     daemon = start(daemons, home, tmp_path)

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 
 from smallwins.api.detector import RestDay
 from smallwins.api.moment import Moment
-from smallwins.api.win import Win
 from smallwins.coach.celebration import ScanInfo
 from smallwins.coach.coach import Coach
 from smallwins.coach.pipeline import Pipeline
@@ -100,7 +99,7 @@ def replay(
             break
         tick_until(win.occurred_at)
         scan = _scan_info(win, by_name)
-        pipeline.record_wins(scan, win.detector, [_as_win(win)], now=win.occurred_at)
+        pipeline.record_wins(scan, win.detector, [win.as_win()], now=win.occurred_at)
         clock = max(clock, win.occurred_at) if clock else win.occurred_at
     if clock is not None:
         last_day = end or coach.schedule.today(clock)
@@ -114,19 +113,6 @@ def replay(
         if (start is None or coach.schedule.today(t.at) >= start)
         and (end is None or coach.schedule.today(t.at) <= end)
     ]
-
-
-def _as_win(stored: StoredWin) -> Win:
-    return Win(
-        key=stored.key,
-        title=stored.title,
-        occurred_at=stored.occurred_at,
-        kind=stored.kind,
-        value=stored.value,
-        unit=stored.unit,
-        tags=stored.tags,
-        details=stored.details,
-    )
 
 
 def _nowhere(_moment: Moment) -> list[str]:

@@ -45,19 +45,6 @@ log = logging.getLogger("smallwins.daemon")
 DELIVER_SECONDS = 1.0
 
 
-def _win(stored: StoredWin) -> Win:
-    return Win(
-        key=stored.key,
-        title=stored.title,
-        occurred_at=stored.occurred_at,
-        kind=stored.kind,
-        value=stored.value,
-        unit=stored.unit,
-        tags=stored.tags,
-        details=stored.details,
-    )
-
-
 class Spool:
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
@@ -205,7 +192,7 @@ class Spool:
             spooled: dict[str, list[Win]] = {}
             detectors: dict[str, str] = {}
             for stored in spool.wins():
-                spooled.setdefault(stored.source, []).append(_win(stored))
+                spooled.setdefault(stored.source, []).append(stored.as_win())
                 detectors[stored.source] = stored.detector
             new = 0
             for name in sorted(set(spooled) | set(daemon.sources) | set(self._cursors)):

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from smallwins.api.moment import Moment
+from smallwins.api.win import Win
 
 
 # Not frozen: a first scan of a long history makes one for every win (100,000 and more), and
@@ -29,6 +30,19 @@ class StoredWin:
     unit: str
     tags: tuple[str, ...]
     details: dict[str, Any]
+
+    def as_win(self) -> Win:
+        """The detector's Win it was recorded from (to record it again elsewhere)."""
+        return Win(
+            key=self.key,
+            title=self.title,
+            occurred_at=self.occurred_at,
+            kind=self.kind,
+            value=self.value,
+            unit=self.unit,
+            tags=self.tags,
+            details=self.details,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
