@@ -220,6 +220,10 @@ def test_no_config_watches_the_repository_it_started_in(
     daemon.wait_ready()
     assert "smallwins init" in daemon.stderr
     assert f"watching {repo.path}" in daemon.stderr
+    # The first scan's summary first: a commit made while it reads git log is history.
+    deadline = time.monotonic() + 10
+    while "past commit" not in daemon.stdout and time.monotonic() < deadline:
+        time.sleep(0.05)
     repo.commit("Celebrate me in the terminal")
     deadline = time.monotonic() + 5
     while "Celebrate me" not in daemon.stdout and time.monotonic() < deadline:
