@@ -96,8 +96,8 @@ def compute_times(home: Path) -> tuple[list[str], list[tuple[int, float]]]:
 
     import smallwins.daemon.daemon  # noqa: F401
     from smallwins.cli.context import Context
-    from smallwins.coach.coach import tracker_from
     from smallwins.coach.experiment import outcome
+    from smallwins.coach.trackers import tracker_from
     from smallwins.ledger import Experiment
 
     context = Context(home)

@@ -13,7 +13,7 @@ import pytest
 from smallwins import RestDay, Win
 from smallwins.api.moment import Moment
 from smallwins.api.win import local_day
-from smallwins.ledger import Ledger, LedgerNotFound, LedgerView, open_ledger
+from smallwins.ledger import Ledger, LedgerNotFound, LedgerView, News, open_ledger
 from smallwins.ledger.records import dumps, encoder
 from tests.ledgers import IMPLEMENTATIONS
 
@@ -188,6 +188,22 @@ def test_counts_and_day_totals(ledger: Ledger) -> None:
         (20, "win", 10.0, ()),
         (21, "sit", 7.0, ("x",)),
     ]
+
+
+def test_news_since_a_mark_is_what_was_recorded_after_it_oldest_first(ledger: Ledger) -> None:
+    start = ledger.news_mark()
+    assert ledger.news_since(start) == News(start, [], frozenset())
+    record(ledger, [win("a", NOW + MINUTE), win("b", NOW)])
+    middle = ledger.news_mark()
+    (c,) = ledger.record(
+        "journal", "journal", [win("c", NOW - MINUTE)], None, zone=ZONE, day_starts_at=time(4)
+    )
+    news = ledger.news_since(start)
+    assert [w.key for w in news.wins] == ["c", "b", "a"]  # by when they happened
+    assert news.mark == ledger.news_mark() > middle > start and not news.redrawn
+    assert [w.key for w in ledger.news_since(middle).wins] == ["c"]
+    assert ledger.news_since(middle, excluding=[c.id]).wins == []
+    assert ledger.news_since(news.mark) == News(news.mark, [], frozenset())
 
 
 def test_amend_revises_a_win_in_place_and_takes_one_back(ledger: Ledger) -> None:

@@ -48,8 +48,8 @@ def start(context: Context, name: str, goal: str, days: int, start: str | None) 
     """Start an experiment called NAME on a goal, from today (or --from a past day), for
     --days days. Its baseline is the goal's 28 days before it (twice --days when that is
     longer), from the goal's first win on."""
-    from smallwins.coach.coach import tracker_from
     from smallwins.coach.experiment import baseline
+    from smallwins.coach.trackers import tracker_from
     from smallwins.ledger import LedgerNotFound
 
     name = " ".join(name.split())

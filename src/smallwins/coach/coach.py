@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from smallwins.api.goal import Goal
 from smallwins.api.moment import Moment
 from smallwins.api.progress import DayClose, Tracker, WeekClose
-from smallwins.api.rules import DayEvent, Rule, SourceWords, WeekEvent, WinEvent
+from smallwins.api.rules import Rule, SourceWords, WinEvent
 from smallwins.api.win import kept_private
 from smallwins.api.wording import Templates
 from smallwins.coach.celebration import (
@@ -29,6 +29,7 @@ from smallwins.coach.digest import digest_moments, untitled
 from smallwins.coach.experiment import ended_moments
 from smallwins.coach.life import Life, celebrates, far_from_usual
 from smallwins.coach.schedule import Schedule
+from smallwins.coach.trackers import closed, has_days, take_in, tracker_from
 from smallwins.coach.voice import Voice, call_rule
 from smallwins.config import QuietHours, Settings
 from smallwins.ledger import LedgerView, StoredWin
@@ -68,6 +69,10 @@ class Coach:
         # What the days (and week) that ended last did, closed quietly by ``load``: the next
         # tick speaks them (their keys keep them from being told twice).
         self._unspoken: dict[str, tuple[list[DayClose], list[WeekClose]]] = {}
+        # Where the ledger's changes stood when the trackers last took them in: on a shared
+        # ledger each scan catches up from it on what the other machines recorded. None:
+        # unknown (never loaded, or a recording failed after the trackers took its wins in).
+        self.news_mark: int | None = None
 
     # -- building -------------------------------------------------------------------------
 
@@ -77,6 +82,7 @@ class Coach:
         that was stopped over a day's end (a laptop off at night) still tells its setbacks,
         marginal gains and level-ups."""
         self._unspoken = {}
+        self.news_mark = ledger.news_mark()
         for goal in self.goals:
             self.trackers[goal.name] = self._rebuild(
                 ledger, goal, self.schedule.today(now), speak_later=True
@@ -124,42 +130,43 @@ class Coach:
         else:
             live = [w for w in new if w.key not in scan.history_keys]
             history = [w for w in new if w.key in scan.history_keys]
-        # Rebuilt from the ledger: goals whose rest days changed or that got history, and
-        # goals with a live win on a day already closed. The new live wins are already in the
-        # ledger, so each rebuild leaves them out: they are counted (and told) one by one.
-        # Once per kind (a first scan brings thousands); on a shared ledger, live wins' too.
-        kinds = {(w.source, w.kind, w.tags) for w in (new if scan.shared else history)}
-        stale = {g.name for source, kind, tags in kinds for g in self.goals_of(source, kind, tags)}
+        # Rebuilt from the ledger: goals whose rest days changed or that got history (once per
+        # kind: a first scan brings thousands), and on a shared ledger those that the other
+        # machines' news cannot simply be added to; the new live wins are left out, counted
+        # (and told) one by one.
+        stale = self._catch_up(ledger, new, today) if scan.shared else set()
+        kinds = {(w.source, w.kind, w.tags) for w in history}
+        stale |= {g.name for source, kind, tags in kinds for g in self.goals_of(source, kind, tags)}
         if scan.rest_days_changed:
             stale |= {g.name for g in self.goals if scan.name in g.sources}
-        late = {
+        live_ids = [w.id for w in live]
+        for goal in self.goals:
+            if goal.name in stale:
+                if not has_days(self.trackers.get(goal.name)):
+                    # History is not news: a goal's first days ended before the coach knew them.
+                    self._unspoken.pop(goal.name, None)
+                pending = goal.name in self._unspoken
+                self.trackers[goal.name] = self._rebuild(
+                    ledger, goal, today, without=live_ids, speak_later=pending
+                )
+        late = {  # asked of the trackers as rebuilt: a rebuild closes the days before today
             g.name
             for w in live
             for g in self.goals_of(w.source, w.kind, w.tags)
-            if _closed(self.trackers.get(g.name), w.day)
+            if closed(self.trackers.get(g.name), w.day)
         }
-        live_ids = [w.id for w in live]
         before_late: dict[str, Tracker | None] = {}
         for goal in self.goals:
-            if goal.name in stale or goal.name in late:
-                if goal.name in stale and not _has_days(self.trackers.get(goal.name)):
-                    # History is not news: a goal's first days ended before the coach knew them.
-                    self._unspoken.pop(goal.name, None)
+            if goal.name in late:
                 # Closes not yet spoken are worked out again: a late win may have met the day.
                 pending = goal.name in self._unspoken
-                tracker = self._rebuild(
-                    ledger,
-                    goal,
-                    today,
-                    without=live_ids,
-                    speak_later=pending and goal.name not in late,
-                )
-                if goal.name in late:
-                    # A closed day cannot take a win: the whole scan's change is told at its
-                    # goal's first live win, from this tracker to the rebuilt one.
-                    before_late[goal.name] = tracker
-                    tracker = self._rebuild(ledger, goal, today, speak_later=pending)
-                self.trackers[goal.name] = tracker
+                # A closed day cannot take a win: the whole scan's change is told at its
+                # goal's first live win, from the tracker without it to the rebuilt one.
+                if goal.name in stale:
+                    before_late[goal.name] = self.trackers[goal.name]
+                else:
+                    before_late[goal.name] = self._rebuild(ledger, goal, today, without=live_ids)
+                self.trackers[goal.name] = self._rebuild(ledger, goal, today, speak_later=pending)
         if not new:
             return []
         moments: list[Moment] = []
@@ -175,6 +182,16 @@ class Coach:
             for win in sorted(live, key=lambda w: (w.occurred_at, w.id)):
                 moments.extend(self._live_win(ledger, scan, win, group, due, now, before_late))
         return moments
+
+    def _catch_up(self, ledger: LedgerView, new: list[StoredWin], today: date) -> set[str]:
+        """Take in what other machines recorded since; the goals to count again instead."""
+        if self.news_mark is None:
+            self.news_mark = ledger.news_mark()
+            return {goal.name for goal in self.goals}
+        news = ledger.news_since(self.news_mark, excluding=[w.id for w in new])
+        self.news_mark = news.mark
+        yesterday = today - timedelta(days=1)
+        return take_in(news, self.goals, self.trackers, self.private_sources, yesterday)
 
     def _live_win(
         self,
@@ -275,55 +292,12 @@ class Coach:
             days, weeks = days + closed_days, weeks + closed_weeks
             # Only the newest closes speak: a daemon waking after a week away does not
             # replay seven days of notes.
-            for close in days[-1:]:
-                moment_time = max(now, self.schedule.day_end(close.day))
-                snapshot = untitled(tracker.snapshot(today))
-                event = DayEvent(goal, close, snapshot, moment_time)
-                for rule_name, rule in self.rules:
-                    tells = call_rule(rule_name, rule.on_day_end, event)
-                    moments.extend(self.voice.moments(ledger, tells, moment_time, goal=goal.name))
-            for week in weeks[-1:]:
-                snapshot = untitled(tracker.snapshot(today))
-                event_week = WeekEvent(goal, week, snapshot, now)
-                for rule_name, rule in self.rules:
-                    tells = call_rule(rule_name, rule.on_week_end, event_week)
-                    moments.extend(self.voice.moments(ledger, tells, now, goal=goal.name))
+            snapshot = untitled(tracker.snapshot(today))
+            moments += self.voice.closes(ledger, self.rules, days[-1:], weeks[-1:], snapshot, now)
         digest_at = self.schedule.digest_time(today)
         if digest_at is not None and now >= digest_at:
             moments.extend(digest_moments(self, ledger, today, now))
         return moments + ended_moments(ledger, self.goals, self.trackers, self.schedule, now)
-
-
-def _has_days(tracker: Tracker | None) -> bool:
-    return tracker is not None and tracker.first_day is not None
-
-
-def _closed(tracker: Tracker | None, day: date) -> bool:
-    return bool(tracker and tracker.closed_through and day <= tracker.closed_through)
-
-
-def tracker_from(ledger: LedgerView, goal: Goal, *, without: Sequence[int] = ()) -> Tracker:
-    """A goal's tracker with every day of its history from the ledger, but the wins whose ids
-    are in ``without``."""
-    tracker = Tracker(goal)
-    tracker.rest = {rest.day for _, rest in ledger.rest_days(sources=goal.sources)}
-    if goal.tags:
-        for mark in ledger.win_marks(goal.sources, excluding=without):
-            if goal.counts(mark.source, mark.kind, mark.tags):
-                tracker.add_day(mark.day, 1, mark.value, mark.value)
-    else:
-        for total in ledger.day_totals(goal.sources, excluding=without):
-            if not goal.kinds or total.kind in goal.kinds:
-                tracker.add_day(total.day, total.count, total.total, total.largest)
-    last = ledger.wins(sources=goal.sources, limit=20, newest_first=True, excluding=without)
-    for win in last:
-        if goal.counts(win.source, win.kind, win.tags):
-            tracker.last_win_at = win.occurred_at
-            shown = "" if kept_private(win.details) else win.title
-            tracker.last_win_title, tracker.last_win_value = shown, win.value
-            tracker.last_win_day = win.day
-            break
-    return tracker
 
 
 def build_goals(settings: Settings, sources: Sequence[Source]) -> list[Goal]:

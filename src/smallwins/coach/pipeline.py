@@ -119,20 +119,26 @@ class Pipeline:
         coach, coalesce = self.coach, self.coalesce
         if self.ledger.shared:
             scan = replace(scan, shared=True)
-        return self.ledger.record(
-            scan.name,
-            detector,
-            wins,
-            cursor,
-            zone=coach.schedule.zone,
-            day_starts_at=coach.schedule.day_starts_at,
-            moments_for=lambda view, new: coach.on_scan(
-                view, scan, new, now=now, coalesce=coalesce
-            ),
-            targets_for=self.targets_for,
-            save_cursor=save_cursor,
-            rest_days=rest_days,
-        )
+        try:
+            return self.ledger.record(
+                scan.name,
+                detector,
+                wins,
+                cursor,
+                zone=coach.schedule.zone,
+                day_starts_at=coach.schedule.day_starts_at,
+                moments_for=lambda view, new: coach.on_scan(
+                    view, scan, new, now=now, coalesce=coalesce
+                ),
+                targets_for=self.targets_for,
+                save_cursor=save_cursor,
+                rest_days=rest_days,
+            )
+        except BaseException:
+            # The trackers may have taken in wins that the ledger did not keep: on a shared
+            # ledger the next scan counts the goals again.
+            coach.news_mark = None
+            raise
 
     def tick(self, now: datetime) -> list[Moment]:
         """Let the coach close the days that ended and tell a digest that is due."""

@@ -8,12 +8,13 @@ back for the digest). The moments of the transaction under way count as told alr
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from smallwins.api.moment import Moment
-from smallwins.api.rules import Tell
+from smallwins.api.progress import DayClose, Progress, WeekClose
+from smallwins.api.rules import DayEvent, Rule, Tell, WeekEvent
 from smallwins.api.wording import Templates
 from smallwins.coach.schedule import Schedule
 from smallwins.ledger import LedgerView
@@ -96,6 +97,31 @@ class Voice:
                 moment.group, moment.deliver = "deferred", False
             moments.append(moment)
             self.batch.append(moment)
+        return moments
+
+    def closes(
+        self,
+        ledger: LedgerView,
+        rules: Sequence[tuple[str, Rule]],
+        days: Sequence[DayClose],
+        weeks: Sequence[WeekClose],
+        snapshot: Progress,
+        now: datetime,
+    ) -> list[Moment]:
+        """What the rules tell of a goal's days and weeks that ended (``snapshot``: its
+        progress now), each day's moments made at its end."""
+        goal, moments = snapshot.goal, []
+        for close in days:
+            at = max(now, self.schedule.day_end(close.day))
+            event = DayEvent(goal, close, snapshot, at)
+            for rule_name, rule in rules:
+                tells = call_rule(rule_name, rule.on_day_end, event)
+                moments.extend(self.moments(ledger, tells, at, goal=goal.name))
+        for week in weeks:
+            event_week = WeekEvent(goal, week, snapshot, now)
+            for rule_name, rule in rules:
+                tells = call_rule(rule_name, rule.on_week_end, event_week)
+                moments.extend(self.moments(ledger, tells, now, goal=goal.name))
         return moments
 
     def last_words(self, ledger: LedgerView, kind: str) -> tuple[str, str] | None:

@@ -22,6 +22,7 @@ from smallwins.ledger.records import (
     Experiment,
     FrozenSend,
     MachineState,
+    News,
     PendingDelivery,
     SetbackMark,
     SourceState,
@@ -72,6 +73,14 @@ class LedgerView(Protocol):
         until: date | None = None,
     ) -> list[tuple[str, RestDay]]:
         """Rest days as ``(source, RestDay)``, by day; ``since`` and ``until`` are inclusive."""
+
+    def news_mark(self) -> int:
+        """Where the ledger's changes stand now: a mark for ``news_since``."""
+
+    def news_since(self, mark: int, *, excluding: Sequence[int] = ()) -> News:
+        """What was recorded after ``mark``, in the order it was committed (on a shared
+        ledger, by every machine): the wins added but those in ``excluding``, and the sources
+        whose wins changed otherwise."""
 
     def experiments(self, goal: str | None = None) -> list[Experiment]:
         """The experiments declared (on ``goal``, or on any), by start day."""

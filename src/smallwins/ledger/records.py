@@ -83,6 +83,17 @@ class WinMark:
 
 
 @dataclass(frozen=True, slots=True)
+class News:
+    """What was recorded after a mark (``LedgerView.news_since``): the wins added, oldest
+    first, the sources whose wins changed otherwise (amended, their rest days replaced, or
+    too many added at once to list), and the mark to ask from next."""
+
+    mark: int
+    wins: list[StoredWin]
+    redrawn: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class SourceState:
     name: str
     detector: str

@@ -15,9 +15,10 @@ from datetime import date, timedelta
 
 from smallwins.api.goal import Goal
 from smallwins.api.progress import Tracker, WeekClose, week_start
-from smallwins.coach.coach import Coach, tracker_from
+from smallwins.coach.coach import Coach
 from smallwins.coach.experiment import Outcome, outcome
 from smallwins.coach.stats import GoalStats, goal_stats
+from smallwins.coach.trackers import tracker_from
 from smallwins.ledger import Ledger, LedgerView, StoredWin
 
 # The page lists the last days' wins up to this many per goal: a list a person scrolls, not

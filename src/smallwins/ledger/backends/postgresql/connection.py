@@ -99,6 +99,11 @@ def connect(address: Address, *, readonly: bool) -> psycopg.Connection[Any]:
         raise ConfigError(f"the ledger {address.location}: {_reason(exc)}") from None
 
 
+# A change that adds more wins than this is noted by its source alone: whoever catches up on
+# it counts the source's goals again, as it would after a first scan of its own.
+LISTED_WINS = 1000
+
+
 class Connected:
     """The connection and the lock every store shares: reads and writes take the lock,
     which is reentrant, so the coach's reads inside a write run on the writer's transaction.
@@ -166,6 +171,18 @@ class Connected:
                 if self._lost(exc):
                     raise LedgerUnreachable(self._away) from exc
                 raise
+
+    def _note_change(
+        self, db: psycopg.Connection[Any], source: str, wins: Sequence[int], *, redraw: bool
+    ) -> None:
+        """Note a change to ``source``'s wins for the other machines' coaches (``news_since``),
+        under the recording lock: the notes' order is the order of their commits."""
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
+        listed = not redraw and len(wins) <= LISTED_WINS
+        db.execute(
+            "INSERT INTO changes (machine, source, wins, redraw) VALUES (%s, %s, %s::bigint[], %s)",
+            (self._machine, source, list(wins) if listed else [], not listed),
+        )
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._server() as db:

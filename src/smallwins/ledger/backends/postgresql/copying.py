@@ -96,9 +96,15 @@ class CopyStore(Connected):
         params: Sequence[Any] = rows
         if table == "outbox":
             params = [dict(zip(_OUTBOX, row, strict=True)) for row in rows]
-        with self.transaction() as db, db.cursor() as cur:
-            cur.executemany(_SQL[_known(table)][2], params)
-            return max(cur.rowcount, 0)
+        with self.transaction() as db:
+            with db.cursor() as cur:
+                cur.executemany(_SQL[_known(table)][2], params)
+                added = max(cur.rowcount, 0)
+            if table == "wins" and added:
+                # Daemons already recording here count these sources' goals again.
+                for source in sorted({row[0] for row in rows}):
+                    self._note_change(db, source, (), redraw=True)
+            return added
 
 
 def _known(table: str) -> str:

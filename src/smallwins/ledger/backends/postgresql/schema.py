@@ -144,6 +144,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE cursors ADD PRIMARY KEY (machine, source);
     ALTER TABLE moments ADD COLUMN machine TEXT;
     """,
+    # Every change to the wins, in the order of commits (each is written under the recording
+    # lock, which is held to the commit): a coach catches up on what other machines recorded
+    # from its last mark instead of counting a goal's whole history again.
+    """
+    CREATE TABLE changes (
+        seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        machine TEXT NOT NULL,
+        source TEXT NOT NULL,
+        wins BIGINT[] NOT NULL,
+        redraw BOOLEAN NOT NULL
+    );
+    """,
 )
 
 

@@ -123,11 +123,13 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyS
             new = wins.insert_into(db)
             if save_cursor:
                 self._save_cursor(db, source, detector, cursor)
-            if rest_days is not None:
-                self._replace_rest_days(db, source, rest_days)
+            redraw = rest_days is not None and self._replace_rest_days(db, source, rest_days)
+            # The recording lock is taken once the rows are written, so the other machines
+            # wait only while the coach works; each statement after it sees what they
+            # recorded before.
+            if new or redraw:
+                self._note_change(db, source, [win.id for win in new], redraw=redraw)
             if moments_for is not None:
-                # Taken once the rows are written, so the other machines wait only while the
-                # coach works; each statement after it sees what they recorded before.
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
                 made = moments_for(self, new)
                 self._insert_moments(db, [(m, targets_for(m)) for m in made])

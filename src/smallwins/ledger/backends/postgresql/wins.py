@@ -15,7 +15,7 @@ import psycopg
 from smallwins.api.detector import RestDay
 from smallwins.api.win import Win
 from smallwins.ledger.backends.postgresql.connection import Connected
-from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps
+from smallwins.ledger.records import DayTotal, News, SourceState, StoredWin, WinMark, dumps
 from smallwins.ledger.rows import SOURCE_COLUMNS, revised_fields, source_state, ts
 
 WIN_COLUMNS = "id, source, detector, key, kind, title, occurred_at, day, value, unit, tags, details"
@@ -122,6 +122,26 @@ class WinStore(Connected):
             )
         ]
 
+    def news_mark(self) -> int:
+        return int(self._one("SELECT COALESCE(MAX(seq), 0) FROM changes")[0])
+
+    def news_since(self, mark: int, *, excluding: Sequence[int] = ()) -> News:
+        rows = self._rows(
+            "SELECT seq, source, wins, redraw FROM changes WHERE seq > %s ORDER BY seq", (mark,)
+        )
+        skip = set(excluding)
+        ids = [n for _, _, listed, _ in rows for n in listed if n not in skip]
+        redrawn = frozenset(source for _, source, _, redraw in rows if redraw)
+        wins = (
+            self._rows(
+                f"SELECT {WIN_COLUMNS} FROM wins WHERE id = ANY(%s::bigint[]) ORDER BY ts, id",
+                (ids,),
+            )
+            if ids
+            else []
+        )
+        return News(rows[-1][0] if rows else mark, [stored(row) for row in wins], redrawn)
+
     def rest_days(
         self,
         *,
@@ -157,7 +177,13 @@ class WinStore(Connected):
     @staticmethod
     def _replace_rest_days(
         db: psycopg.Connection[Any], source: str, rest_days: Sequence[RestDay]
-    ) -> None:
+    ) -> bool:
+        """Replace the source's rest days; whether they changed."""
+        old = db.execute(
+            "SELECT day, reason FROM rest_days WHERE source = %s", (source,)
+        ).fetchall()
+        if {RestDay(day, reason) for day, reason in old} == set(rest_days):
+            return False
         db.execute("DELETE FROM rest_days WHERE source = %s", (source,))
         if rest_days:
             with db.cursor() as cur:
@@ -166,6 +192,7 @@ class WinStore(Connected):
                     " ON CONFLICT DO NOTHING",
                     [(source, r.day, r.reason) for r in rest_days],
                 )
+        return True
 
     def amend(
         self,
@@ -194,6 +221,8 @@ class WinStore(Connected):
                     "DELETE FROM wins WHERE source = %s AND key = ANY(%s)",
                     (source, list(withdrawn)),
                 ).rowcount
+            if changed:
+                self._note_change(db, source, (), redraw=True)
         return changed
 
     # -- each source's last scan ---------------------------------------------------------

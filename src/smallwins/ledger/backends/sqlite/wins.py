@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from smallwins.api.detector import RestDay
 from smallwins.api.win import Win
 from smallwins.ledger.backends.sqlite.connection import Connected, marks
-from smallwins.ledger.records import DayTotal, SourceState, StoredWin, WinMark, dumps
+from smallwins.ledger.records import DayTotal, News, SourceState, StoredWin, WinMark, dumps
 from smallwins.ledger.rows import SOURCE_COLUMNS, revised_fields, source_state, ts
 
 WIN_COLUMNS = "id, source, detector, key, kind, title, occurred_at, day, value, unit, tags, details"
@@ -117,6 +117,16 @@ class WinStore(Connected):
                 f"SELECT source, day, kind, value, tags FROM wins {where}", params
             )
         ]
+
+    def news_mark(self) -> int:
+        # One machine records into a SQLite ledger, so ids go up in the order of commits.
+        return int(self._one("SELECT COALESCE(MAX(id), 0) FROM wins", ())[0])
+
+    def news_since(self, mark: int, *, excluding: Sequence[int] = ()) -> News:
+        rows = self._rows(f"SELECT {WIN_COLUMNS} FROM wins WHERE id > ? ORDER BY ts, id", (mark,))
+        skip = set(excluding)  # a first scan's thousands: more than a statement may name
+        wins = [_stored(row) for row in rows if row[0] not in skip]
+        return News(max(mark, self.news_mark()), wins, frozenset())
 
     def rest_days(
         self,
