@@ -311,6 +311,9 @@ class Sampler(threading.Thread):
         self.stopped = threading.Event()
         self.longest = 0.0
         self.waits = 0  # samples that saw a backend waiting on a lock
+        # While one waits: what the backend holding the recording lock is doing, counted by
+        # its state (idle in transaction: the daemon's own work) and what it waits for.
+        self.holder: dict[str, int] = {}
 
     def run(self) -> None:
         import psycopg
@@ -324,6 +327,20 @@ class Sampler(threading.Thread):
                 assert row is not None
                 self.waits += bool(row[0])
                 self.longest = max(self.longest, float(row[1]))
+                if row[0]:
+                    for state, event, query in db.execute(_HOLDER).fetchall():
+                        what = f"{state}, waiting on {event}" if event else state
+                        if state == "active" and not event:
+                            what += f" ({' '.join(query.split())[:60]})"
+                        self.holder[what] = self.holder.get(what, 0) + 1
+
+
+# The backend that holds the advisory lock others wait for, and what it is doing.
+_HOLDER = (
+    "SELECT a.state, a.wait_event, a.query FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'advisory' AND l.granted AND EXISTS (SELECT 1 FROM pg_locks w"
+    " WHERE w.locktype = 'advisory' AND NOT w.granted AND w.objid = l.objid)"
+)
 
 
 def commits_stream(repo: Path, first: int, count: int) -> bytes:
@@ -421,6 +438,13 @@ def bench_load(bench: Bench, seconds: float, rate: int) -> None:
         f"last {lag:.1f} s after the commits stopped; {sampler.waits} samples of 10 ms saw a "
         "backend waiting on a lock."
     )
+    if sampler.holder:
+        seen = ", ".join(
+            f"{what} {n}" for what, n in sorted(sampler.holder.items(), key=lambda i: -i[1])
+        )
+        bench.notes.append(
+            f"load: the recording lock's holder while others waited (samples): {seen}."
+        )
     for line in logged[:5]:
         bench.notes.append(f"load: server log: {line}")
 
