@@ -177,11 +177,12 @@ class Connected:
     ) -> None:
         """Note a change to ``source``'s wins for the other machines' coaches (``news_since``),
         under the recording lock: the notes' order is the order of their commits."""
-        db.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
         listed = not redraw and len(wins) <= LISTED_WINS
+        # One statement: the lock is taken (by the function in FROM) before the row is made.
         db.execute(
-            "INSERT INTO changes (machine, source, wins, redraw) VALUES (%s, %s, %s::bigint[], %s)",
-            (self._machine, source, list(wins) if listed else [], not listed),
+            "INSERT INTO changes (machine, source, wins, redraw)"
+            " SELECT %s, %s, %s::bigint[], %s FROM pg_advisory_xact_lock(%s)",
+            (self._machine, source, list(wins) if listed else [], not listed, RECORD_LOCK),
         )
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:

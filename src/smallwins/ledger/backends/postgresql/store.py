@@ -129,8 +129,9 @@ class PostgresLedger(WinStore, MomentStore, ExperimentStore, MachineStore, CopyS
             # recorded before.
             if new or redraw:
                 self._note_change(db, source, [win.id for win in new], redraw=redraw)
-            if moments_for is not None:
+            elif moments_for is not None:
                 db.execute("SELECT pg_advisory_xact_lock(%s)", (RECORD_LOCK,))
+            if moments_for is not None:
                 made = moments_for(self, new)
                 self._insert_moments(db, [(m, targets_for(m)) for m in made])
         return new
