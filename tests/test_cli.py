@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,35 @@ def test_help_lists_every_command() -> None:
     out = smallwins("--help").stdout
     for name in ("init", "run", "status", "wins", "plugins", "notify", "check-config", "service"):
         assert name in out
+
+
+def test_status_shows_the_spool_while_the_shared_ledger_s_server_is_away(home: Path) -> None:
+    from datetime import time as dtime
+    from zoneinfo import ZoneInfo
+
+    from smallwins import Win
+    from smallwins.ledger import open_ledger, sqlite_url
+
+    with socket.socket() as probe:  # a port nothing listens on: the server is away
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (home / "config.toml").write_text(
+        f'[ledger]\nurl = "postgresql://me@127.0.0.1:{port}/smallwins?connect_timeout=2"\n'
+    )
+    spool = home / "state" / "spool.sqlite3"
+    spool.parent.mkdir(parents=True)
+    now = datetime.now(UTC)
+    with open_ledger(sqlite_url(spool)) as ledger:  # what the daemon records there meanwhile
+        wins = [Win(f"k{n}", f"win {n}", now) for n in range(3)]
+        ledger.record("code", "git", wins, None, zone=ZoneInfo("UTC"), day_starts_at=dtime(4))
+    done = smallwins("status", "--json", env=env())
+    # The server is away, not the config wrong: exit 1, as every command that reads it.
+    assert done.returncode == 1 and "cannot be reached" in done.stderr
+    assert json.loads(done.stdout)["config_error"] is None
+    assert "cannot be reached" in json.loads(done.stdout)["ledger_unreachable"]
+    assert json.loads(done.stdout)["spool"] == {"path": str(spool), "wins": 3, "error": None}
+    said = smallwins("status", env=env()).stdout
+    assert "(invalid" not in said and "not answering" in said
+    assert "spool: 3 wins recorded on this machine while the server was away" in said
+    spool.unlink()
+    assert json.loads(smallwins("status", "--json", env=env()).stdout)["spool"] is None

@@ -72,6 +72,11 @@ class Paths:
         return self.state_dir / "machine"
 
     @property
+    def spool_file(self) -> Path:
+        """Where the daemon records while its shared ledger's server is away."""
+        return self.state_dir / "spool.sqlite3"
+
+    @property
     def ledger_outage_file(self) -> Path:
         """Where the daemon notes that the ledger cannot be written (outside the ledger)."""
         return self.state_dir / "ledger-outage.json"

@@ -3,13 +3,22 @@ the lock and the ledger only, so it works whether or not the daemon runs."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smallwins.config import Config, ledger_url, load_config, system_timezone
 from smallwins.daemon.lock import running_pid
 from smallwins.errors import SmallwinsError
-from smallwins.ledger import Ledger, LedgerNotFound, SourceState, location, open_ledger
+from smallwins.ledger import (
+    Ledger,
+    LedgerNotFound,
+    LedgerUnreachable,
+    SourceState,
+    location,
+    open_ledger,
+    sqlite_url,
+)
 from smallwins.ledger.outage import read_outage
 from smallwins.paths import Paths
 
@@ -27,6 +36,9 @@ def report(paths: Paths) -> dict[str, Any]:
         "ledger": None,
         # Noted by the daemon outside the ledger: the ledger cannot tell that it is full.
         "ledger_outage": read_outage(paths.ledger_outage_file),
+        "spool": read_spool(paths),
+        # Why the ledger's server did not answer (not the config's fault: exit 1, not 78).
+        "ledger_unreachable": None,
         "sources": {},
         "outbox": {"pending": 0, "failed": 0},
         "targets": [],
@@ -47,12 +59,28 @@ def report(paths: Paths) -> dict[str, Any]:
         ledger = open_ledger(url, readonly=True)
     except LedgerNotFound:
         return found
+    except LedgerUnreachable as exc:
+        found["ledger_unreachable"] = str(exc)
+        return found
     except SmallwinsError as exc:  # a server that refuses the URL's user or password
         found["config_error"] = str(exc)
         return found
     with ledger:
         add_ledger_state(ledger, found)
     return found
+
+
+def read_spool(paths: Paths) -> dict[str, Any] | None:
+    """What this machine recorded while its shared ledger's server was away, not yet drained
+    into it (the daemon drains it when the server answers): None when there is no spool."""
+    if not paths.spool_file.exists():
+        return None
+    try:
+        with open_ledger(sqlite_url(paths.spool_file), readonly=True) as spool:
+            wins = spool.count_wins()
+    except (SmallwinsError, sqlite3.Error) as exc:  # made a moment ago, or being removed
+        return {"path": str(paths.spool_file), "wins": None, "error": str(exc)}
+    return {"path": str(paths.spool_file), "wins": wins, "error": None}
 
 
 def source_problem(config: Config) -> str | None:

@@ -103,14 +103,17 @@ def status(context: Context, as_json: bool) -> None:
     # twice.
     logging.getLogger("smallwins.plugins").addHandler(logging.NullHandler())
     found = report(context.paths)
-    if found["config_error"]:
-        click.echo(f"smallwins: {found['config_error']}", err=True)
+    for problem in (found["config_error"], found["ledger_unreachable"]):
+        if problem:
+            click.echo(f"smallwins: {problem}", err=True)
     if as_json:
         click.echo(json.dumps(found, indent=1))
     else:
         _print_status(found)
     if found["config_error"]:
         sys.exit(ConfigError.exit_code)
+    if found["ledger_unreachable"]:
+        sys.exit(1)
 
 
 def _local(moment: str | None, zone: ZoneInfo) -> str | None:
@@ -131,6 +134,15 @@ def _print_status(report: dict[str, Any]) -> None:
     if report["ledger_outage"]:
         outage = report["ledger_outage"]
         click.echo(f"  cannot be written since {outage['since']}: {outage['error']}")
+    if report["ledger_unreachable"]:
+        click.echo("  not answering (see above): the sources' scans are not known here")
+    if report["spool"]:
+        spool = report["spool"]
+        held = f"{spool['wins']} wins" if spool["wins"] is not None else spool["error"]
+        click.echo(
+            f"  spool: {held} recorded on this machine while the server was away, drained"
+            f" into the ledger when it answers ({spool['path']})"
+        )
     click.echo("sources:")
     if not report["sources"]:
         click.echo("  none")

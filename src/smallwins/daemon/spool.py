@@ -48,7 +48,7 @@ DELIVER_SECONDS = 1.0
 class Spool:
     def __init__(self, daemon: Daemon) -> None:
         self.daemon = daemon
-        self.path: Path = daemon.paths.state_dir / "spool.sqlite3"
+        self.path: Path = daemon.paths.spool_file
         self._lock = threading.RLock()
         # Held while the spool's outbox is told: by its loop, and by the drain, which tells
         # what waits before the spool goes; one sender at a time tells each message once.
