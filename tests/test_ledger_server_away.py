@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import signal
 import sqlite3
 import threading
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from tests import postgres
 from tests.conftest import Repo
-from tests.daemon_proc import DaemonProcess
+from tests.daemon_proc import DaemonProcess, daemon_signal
 from tests.receiver import Receiver
 from tests.test_many_machines import (
     all_wins,
@@ -113,6 +114,47 @@ def test_a_daemon_started_while_the_server_is_away_waits_for_it(
     said = daemon.stderr
     assert said.count("cannot be reached") == 1 and "Traceback" not in said, said
     assert daemon.stop() == 0
+
+
+def test_a_reload_while_the_server_is_away_takes_the_new_config_and_tells_with_it(
+    tmp_path: Path,
+    own_server: postgres.Server,
+    receivers: Callable[[], Receiver],
+    daemons: list[DaemonProcess],
+) -> None:
+    repo = project(tmp_path, own_server)
+    phone, desk, new_desk = receivers(), receivers(), receivers()
+    home = machine_home(tmp_path / "laptop", own_server.url("ledger"), [repo], phone, desk, 3)
+    daemon = start(daemons, home, tmp_path)
+    daemon.wait_for_log("leads")
+    settle(home, 1)
+    own_server.stop()
+    repo.commit("While away 1")
+    daemon.wait_for_log("recording into the spool")
+    spool = home / "state" / "spool.sqlite3"
+    wait_until(lambda: spooled_and_told(spool, 1))
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace(desk.url, new_desk.url))
+    daemon_signal(daemon, signal.SIGHUP)
+    # The coach cannot be drawn from the server: the rest of the reload holds all the same.
+    daemon.wait_for_log("config reloaded")
+    repo.commit("While away 2")
+    wait_until(lambda: any("While away 2" in m["message"] for m in new_desk.messages))
+    assert not any("While away 2" in m["message"] for m in desk.messages)
+    own_server.start()
+    settle(home, 3, timeout=60)
+    keys = all_wins(home)
+    assert len(keys) == len(set(keys)) == 3 and not spool.exists()
+    said = daemon.stderr
+    assert daemon.proc.poll() is None and "Traceback" not in said, said
+    assert daemon.stop() == 0
+
+
+def wait_until(done: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
 
 
 def told_twice(told: list[str], subjects: list[str]) -> int:

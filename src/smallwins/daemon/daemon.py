@@ -31,7 +31,7 @@ from smallwins.daemon.watching import Watching
 from smallwins.delivery.deliverer import Deliverer, Gate
 from smallwins.delivery.notify import Notifier
 from smallwins.errors import ConfigError
-from smallwins.ledger import Ledger
+from smallwins.ledger import Ledger, LedgerUnreachable
 from smallwins.paths import Paths
 from smallwins.plugins.loader import Plugins
 from smallwins.plugins.source import Source
@@ -217,12 +217,15 @@ class Daemon:
             )
             sd_notify("READY=1")
             return
-        self.config = config
+        self.config, old = config, self.coach
         self.sources = {s.name: s for s in sources}
         self.notifier = make_notifier(self.config, self.paths)
         self.pipeline = self._make_pipeline()
         self.deliverer = self._make_deliverer()
-        await self._load_coach()
+        try:
+            await self._load_coach()
+        except LedgerUnreachable:  # apart from the server: the rest of the reload still holds
+            self.spool.reloaded(old)
         await in_thread(self.notifier.prepare)
         await serve_inbox(self)
         log.info("%s: config reloaded, %d sources", why, len(self.sources))

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from smallwins.api.moment import Moment
 from smallwins.api.win import Win
 from smallwins.coach.celebration import ScanInfo, burst_words
+from smallwins.coach.life import Life
 from smallwins.coach.pipeline import Pipeline
 from smallwins.daemon.threads import in_thread, now_utc
 from smallwins.delivery.deliverer import Deliverer
@@ -36,6 +37,7 @@ from smallwins.plugins.scan import ScanResult
 
 if TYPE_CHECKING:
     from smallwins.api.detector import ScanContext
+    from smallwins.coach.coach import Coach
     from smallwins.daemon.daemon import Daemon
     from smallwins.plugins.source import Source
 
@@ -143,6 +145,19 @@ class Spool:
                     self._seed(self._ledger, source.name)
                     pipeline = self._pipeline(self._ledger)
                     return pipeline.record(source, context, result, batch, now=now)
+
+    def reloaded(self, old: Coach) -> None:
+        """The config was reloaded while the server is away: what waits in the spool is told
+        with the new notify settings, and the new coach keeps the old one's picture of each
+        goal that did not change until the drain draws them all from the server."""
+        coach = self.daemon.coach
+        for goal in coach.goals:
+            if goal in old.goals and goal.name in old.trackers:
+                coach.trackers[goal.name] = old.trackers[goal.name]
+                coach.lives[goal.name] = old.lives.get(goal.name, Life())
+        with self._sending:
+            if self._ledger is not None:
+                self._sender = self._deliverer(self._ledger)
 
     # -- delivering and draining ------------------------------------------------------------
 
