@@ -165,6 +165,26 @@ def test_a_missing_database_is_one_line_and_exit_78(
     ]
 
 
+def test_a_ledger_newer_than_this_smallwins_is_one_line_and_exit_78(
+    server: postgres.Server, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from smallwins.ledger.backends.postgresql.schema import MIGRATIONS
+
+    url = server.url(postgres.fresh_database())
+    open_ledger(url).close()
+    with psycopg.connect(url, autocommit=True) as db:  # as a newer smallwins leaves it
+        db.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (len(MIGRATIONS) + 1,))
+    done = _cli_with_ledger(tmp_path, url, "run", "--once")
+    assert done.returncode == 78, done.stderr
+    assert "Traceback" not in done.stderr
+    assert (
+        f"the ledger's schema is version {len(MIGRATIONS) + 1}, newer than this smallwins knows"
+        f" ({len(MIGRATIONS)}): upgrade smallwins on this machine" in done.stderr
+    )
+
+
 def test_a_server_that_does_not_answer_is_one_line(tmp_path: Path) -> None:
     with socket_port() as port:
         done = _cli_with_ledger(tmp_path, f"postgresql://me@127.0.0.1:{port}/wins", "wins")

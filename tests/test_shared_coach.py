@@ -182,3 +182,24 @@ def test_a_coach_that_catches_up_counts_as_one_that_counted_everything_again(
                 want.total_value,
             ), f"step {step}, goal {goal.name}"
             assert got.snapshot(today) == want.snapshot(today), f"step {step}, goal {goal.name}"
+
+
+def test_another_machine_s_win_of_yesterday_is_closed_as_a_load_would_in_a_goal_new_today(
+    machines: tuple[Ledger, Ledger],
+) -> None:
+    """The goal has no wins when the desktop's coach loads; the laptop's win of Monday night
+    reaches it on Tuesday. A coach loaded then closes Monday: a streak of 2 with Tuesday's."""
+    laptop, desktop = machines
+    monday = local(MONDAY, 8)
+    coaches = {m.machine: coach_for(GOALS) for m in machines}
+    for ledger in machines:
+        ledger.read(lambda view, c=coaches[ledger.machine]: c.load(view, monday.astimezone(UTC)))
+    night = local(MONDAY, 22)
+    record_scan(laptop, coaches["m-one"], "code", [Win("mon", "monday", night)], night)
+    tuesday = local(MONDAY + timedelta(days=1), 9)
+    record_scan(desktop, coaches["m-two"], "code", [Win("tue", "tuesday", tuesday)], tuesday)
+    got, want = coaches["m-two"].trackers["code"], fresh(desktop, tuesday).trackers["code"]
+    today = MONDAY + timedelta(days=1)
+    assert got.closed_through == want.closed_through == MONDAY
+    assert got.snapshot(today) == want.snapshot(today)
+    assert got.snapshot(today).streak == 2

@@ -78,15 +78,14 @@ class Coach:
 
     def load(self, ledger: LedgerView, now: datetime) -> None:
         """Rebuild every goal's tracker from the ledger; days before today are closed quietly,
-        but the last day and week that ended are left for the next tick to speak: a daemon
-        that was stopped over a day's end (a laptop off at night) still tells its setbacks,
-        marginal gains and level-ups."""
-        self._unspoken = {}
-        self.news_mark = ledger.news_mark()
+        but the last day and week that ended are left for the next tick to speak (a laptop off
+        at night still tells its setbacks, marginal gains and level-ups)."""
+        self._unspoken, self.news_mark, mark = {}, None, ledger.news_mark()
         for goal in self.goals:
             self.trackers[goal.name] = self._rebuild(
                 ledger, goal, self.schedule.today(now), speak_later=True
             )
+        self.news_mark = mark  # only once every goal is drawn: a load cut short leaves it unknown
 
     def _rebuild(
         self,

@@ -61,7 +61,8 @@ def take_in(
 ) -> set[str]:
     """Add the wins of ``news`` (what other machines recorded) to the goals' trackers; the
     goals to count again from the ledger instead: a source amended or with new rest days, a
-    win on a day already closed, a day ended since (only the lead's clock closes days)."""
+    win on a day before today (closed, or to be closed as a load would), a day ended since
+    (only the lead's clock closes days)."""
     stale = {
         g.name
         for g in goals
@@ -73,7 +74,7 @@ def take_in(
             if goal.name in stale or not goal.counts(win.source, win.kind, win.tags):
                 continue
             tracker = trackers.get(goal.name)
-            if tracker is None or closed(tracker, win.day):
+            if tracker is None or win.day <= yesterday:
                 stale.add(goal.name)
             else:
                 tracker.add(win.day, win.occurred_at, win.value, "" if private else win.title)

@@ -222,10 +222,9 @@ class Daemon:
         self.notifier = make_notifier(self.config, self.paths)
         self.pipeline = self._make_pipeline()
         self.deliverer = self._make_deliverer()
-        try:
+        with contextlib.suppress(LedgerUnreachable):  # apart from the server: the spool's
             await self._load_coach()
-        except LedgerUnreachable:  # apart from the server: the rest of the reload still holds
-            self.spool.reloaded(old)
+        self.spool.reloaded(old)
         await in_thread(self.notifier.prepare)
         await serve_inbox(self)
         log.info("%s: config reloaded, %d sources", why, len(self.sources))

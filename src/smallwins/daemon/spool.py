@@ -147,14 +147,15 @@ class Spool:
                     return pipeline.record(source, context, result, batch, now=now)
 
     def reloaded(self, old: Coach) -> None:
-        """The config was reloaded while the server is away: what waits in the spool is told
-        with the new notify settings, and the new coach keeps the old one's picture of each
-        goal that did not change until the drain draws them all from the server."""
+        """The config was reloaded: what waits in the spool is told with the new notify
+        settings; a new coach that the server could not draw (it is away) keeps the old one's
+        picture of each goal that did not change, until the drain draws them all."""
         coach = self.daemon.coach
-        for goal in coach.goals:
-            if goal in old.goals and goal.name in old.trackers:
-                coach.trackers[goal.name] = old.trackers[goal.name]
-                coach.lives[goal.name] = old.lives.get(goal.name, Life())
+        if coach.news_mark is None:
+            for goal in coach.goals:
+                if goal in old.goals and goal.name in old.trackers:
+                    coach.trackers[goal.name] = old.trackers[goal.name]
+                    coach.lives[goal.name] = old.lives.get(goal.name, Life())
         with self._sending:
             if self._ledger is not None:
                 self._sender = self._deliverer(self._ledger)

@@ -100,7 +100,7 @@ class CopyStore(Connected):
             with db.cursor() as cur:
                 cur.executemany(_SQL[_known(table)][2], params)
                 added = max(cur.rowcount, 0)
-            if table == "wins" and added:
+            if table in ("wins", "rest_days") and added:
                 # Daemons already recording here count these sources' goals again.
                 for source in sorted({row[0] for row in rows}):
                     self._note_change(db, source, (), redraw=True)

@@ -12,6 +12,8 @@ from typing import Any
 
 import psycopg
 
+from smallwins.errors import ConfigError
+
 # pg_advisory_xact_lock's key: "smallwin" in ASCII, so that it is ours on a shared server.
 MIGRATION_LOCK = 0x736D616C6C77696E
 
@@ -176,6 +178,13 @@ def migrate(db: psycopg.Connection[Any]) -> int:
         " version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
     current = version(db) or 0
+    if current > len(MIGRATIONS):
+        # A newer smallwins on another machine changed the ledger: this one would write
+        # without what the newer schema asks of every writer (the changes the coaches read).
+        raise ConfigError(
+            f"the ledger's schema is version {current}, newer than this smallwins knows"
+            f" ({len(MIGRATIONS)}): upgrade smallwins on this machine as on the others"
+        )
     for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
         db.execute(script.encode())
         db.execute("INSERT INTO schema_migrations (version) VALUES (%s)", (number,))

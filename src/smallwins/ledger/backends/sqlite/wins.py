@@ -119,7 +119,9 @@ class WinStore(Connected):
         ]
 
     def news_mark(self) -> int:
-        # One machine records into a SQLite ledger, so ids go up in the order of commits.
+        # One machine records into a SQLite ledger, so ids go up in the order of commits (but
+        # for the id of the newest win, when it is taken back: the next win may get it again;
+        # no coach asks a ledger that is not shared for news).
         return int(self._one("SELECT COALESCE(MAX(id), 0) FROM wins", ())[0])
 
     def news_since(self, mark: int, *, excluding: Sequence[int] = ()) -> News:
