@@ -25,12 +25,15 @@ def machine_home(
     lease: float = 30,
 ) -> Path:
     """A machine: a SMALLWINS_HOME with a config naming the shared ledger, a target for the
-    person's moments (a push service: shared) and one for this machine's own (its desktop)."""
+    person's moments (a push service: shared) and one for this machine's own (its desktop).
+    No digest and no quiet hours, so that what is told is the same at any hour."""
     folder.mkdir(parents=True)
     listed = ", ".join(f'"{r.path}"' for r in repos)
     desk = f'{{ url = "{local.url}", scope = "local" }}, ' if local else ""
     (folder / "config.toml").write_text(
         f"""
+digest = "off"
+
 [ledger]
 url = "{url}"
 lease_seconds = {lease}
@@ -38,6 +41,7 @@ lease_seconds = {lease}
 [notify]
 urls = [{desk}"{shared.url}"]
 coalesce_seconds = 0
+quiet_hours = ""
 retry_initial_seconds = 0.3
 retry_max_seconds = 1
 

@@ -116,18 +116,13 @@ def laptop(
         repo.commit(f"Start {repo.path.name}")
     home = machine_home(tmp_path / "laptop", server.url("ledger"), repos[:1], phone, desk, 3)
     config = home / "config.toml"
-    text = config.read_text().replace(
-        "coalesce_seconds = 0\n", 'coalesce_seconds = 0\nquiet_hours = ""\n'
-    )
-    text = (
-        'digest = "off"\n'
-        + text
+    config.write_text(
+        config.read_text()
         + "".join(
             f'\n[sources.code{n}]\ndetector = "git"\nrepos = ["{repo.path}"]\n'
             for n, repo in enumerate(repos[1:], start=1)
         )
     )
-    config.write_text(text)
     return home, repos
 
 
