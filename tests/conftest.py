@@ -11,6 +11,7 @@ import pytest
 from hypothesis import settings
 
 from tests import postgres
+from tests.hours import at_any_hour
 from tests.receiver import Receiver
 
 # CI explores the same examples on every run: a new failing example found by chance shows up
@@ -54,9 +55,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("SMALLWINS_LOAD_PLUGINS", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "user"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("TZ", "UTC")
-    # Tests count messages; a digest told because a test runs past 20:30 would be noise.
-    monkeypatch.setenv("SMALLWINS_DIGEST", "off")
+    at_any_hour(monkeypatch)
     (tmp_path / "user").mkdir()
     return root
 

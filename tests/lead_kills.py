@@ -26,6 +26,7 @@ import psycopg
 
 from tests.conftest import Repo
 from tests.daemon_proc import DaemonProcess
+from tests.hours import ANY_HOUR
 from tests.machines import all_wins, machine_home, settle
 
 LEAD = (
@@ -114,7 +115,7 @@ def run_lead_kills(
         machine_home(root / f"m{n}", url, [together, own[n]], phone, desks[n], lease=lease)
         for n in range(machines)
     ]
-    env = {"SMALLWINS_DIGEST": "off", "TZ": "UTC"}
+    env = dict(ANY_HOUR)
     procs: dict[Path, DaemonProcess] = {}
 
     def start(home: Path) -> None:

@@ -14,6 +14,14 @@ from smallwins.plugins.source import configured_sources
 from smallwins.testing import load
 from tests.cli_run import smallwins
 
+
+@pytest.fixture(autouse=True)
+def file_keys_alone(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file's own [notify] keys: ``home`` sets quiet hours from the environment, which
+    would stand over them."""
+    monkeypatch.delenv("SMALLWINS_NOTIFY__QUIET_HOURS")
+
+
 PYDANTIC_WORDS = ("Input should", "valid dictionary", "instance of", "after validation", "Tuple")
 
 # (what config.toml says, the first problem after "config.toml:LINE: ")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests.daemon_proc import DaemonProcess, wins_json
+from tests.hours import at_any_hour
 from tests.plugins.test_calendar import calendar, event
 from tests.receiver import Receiver
 
@@ -37,7 +38,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SMALLWINS_HOME", str(root))
     monkeypatch.delenv("SMALLWINS_CONFIG", raising=False)
     monkeypatch.delenv("SMALLWINS_LOAD_PLUGINS", raising=False)
-    monkeypatch.setenv("TZ", "UTC")
+    at_any_hour(monkeypatch)
     return root
 
 

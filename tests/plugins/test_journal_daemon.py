@@ -16,6 +16,7 @@ import pytest
 
 from tests.cli_run import smallwins
 from tests.daemon_proc import DaemonProcess, wins_json
+from tests.hours import ANY_HOUR, at_any_hour
 from tests.receiver import Receiver
 
 
@@ -26,8 +27,7 @@ def journal_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Rece
     monkeypatch.setenv("SMALLWINS_HOME", str(root))
     monkeypatch.delenv("SMALLWINS_CONFIG", raising=False)
     monkeypatch.delenv("SMALLWINS_LOAD_PLUGINS", raising=False)
-    monkeypatch.setenv("TZ", "UTC")
-    monkeypatch.setenv("SMALLWINS_DIGEST", "off")
+    at_any_hour(monkeypatch)
     # No [sources.journal]: the journal is there anyway. Quiet hours off: a test at night.
     (root / "config.toml").write_text(
         f'timezone = "UTC"\n[notify]\nurls = ["{receiver.url}"]\ncoalesce_seconds = 0\n'
@@ -166,8 +166,8 @@ def test_done_loads_the_plugins_once_and_imports_nothing_it_does_not_need(
     wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec {shutil.which("git")} "$@"\n')
     wrapper.chmod(0o755)
     path = f"{wrapper.parent}{os.pathsep}{os.environ['PATH']}"
-    # As for most people, no SMALLWINS_ variable sets a key (the tests' digest = "off" aside).
-    env = {k: v for k, v in os.environ.items() if k != "SMALLWINS_DIGEST"}
+    # As for most people, no SMALLWINS_ variable sets a key: the tests' ANY_HOUR ones left out.
+    env = {k: v for k, v in os.environ.items() if k == "TZ" or k not in ANY_HOUR}
     ran = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "smallwins", "done", "Stretched"],
         capture_output=True,

@@ -24,6 +24,7 @@ import pytest
 
 from tests.cli_run import smallwins
 from tests.daemon_proc import DaemonProcess, wins_json
+from tests.hours import at_any_hour
 from tests.plugins.test_journal_daemon import told_of
 from tests.receiver import Receiver
 
@@ -44,8 +45,7 @@ def inbox_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, receiver: Receiv
     monkeypatch.setenv("SMALLWINS_HOME", str(root))
     monkeypatch.delenv("SMALLWINS_CONFIG", raising=False)
     monkeypatch.delenv("SMALLWINS_LOAD_PLUGINS", raising=False)
-    monkeypatch.setenv("TZ", "UTC")
-    monkeypatch.setenv("SMALLWINS_DIGEST", "off")
+    at_any_hour(monkeypatch)
     monkeypatch.setenv("SMALLWINS_INBOX_TOKEN", TOKEN)
     write_config(
         root, receiver, 'listen = "127.0.0.1:0"\ntoken = { env = "SMALLWINS_INBOX_TOKEN" }'

@@ -16,6 +16,7 @@ import pytest
 
 from tests.cli_run import smallwins
 from tests.daemon_proc import DaemonProcess, wins_json
+from tests.hours import at_any_hour
 from tests.receiver import Receiver
 
 HEADER = "Started At,Duration,Preset,Activity"
@@ -31,8 +32,7 @@ def smallwins_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SMALLWINS_HOME", str(root))
     monkeypatch.delenv("SMALLWINS_CONFIG", raising=False)
     monkeypatch.delenv("SMALLWINS_LOAD_PLUGINS", raising=False)
-    monkeypatch.setenv("TZ", "UTC")
-    monkeypatch.setenv("SMALLWINS_DIGEST", "off")
+    at_any_hour(monkeypatch)
     return root
 
 
