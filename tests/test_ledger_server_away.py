@@ -281,6 +281,38 @@ def test_a_drain_stopped_before_the_spool_was_removed_is_run_again_and_adds_noth
     assert again.stop() == 0
 
 
+def test_a_celebration_the_spool_could_not_send_is_sent_from_the_ledger_after_the_drain(
+    tmp_path: Path,
+    own_server: postgres.Server,
+    receivers: Callable[[], Receiver],
+    daemons: list[DaemonProcess],
+) -> None:
+    repo = project(tmp_path, own_server)
+    phone, desk = receivers(), receivers()
+    home = machine_home(tmp_path / "laptop", own_server.url("ledger"), [repo], phone, desk, 3)
+    daemon = start(daemons, home, tmp_path)
+    daemon.wait_ready()
+    settle(home, 1)
+    own_server.stop()
+    desk.mode = "down"  # the desktop's receiver answers 500 all through the outage
+    repo.commit("While away")
+    daemon.wait_for_log("recording into the spool")
+    wait_until(lambda: desk.attempts >= 2)
+    own_server.start()
+    daemon.wait_for_log("the spool is drained", timeout=30)
+    assert "messages not sent yet: 1, sent from the ledger now" in daemon.stderr
+    assert not (home / "state" / "spool.sqlite3").exists()
+    desk.mode = "up"
+    wait_until(lambda: any("While away" in m["message"] for m in desk.messages))
+    time.sleep(1.5)  # a second one would come now
+    told = [m["message"] for m in desk.messages if "While away" in m["message"]]
+    assert len(told) == 1, told
+    settle(home, 2)
+    said = daemon.stderr
+    assert "Traceback" not in said and "ERROR" not in said, said
+    assert daemon.stop() == 0
+
+
 def test_a_win_posted_to_the_inbox_while_the_server_is_away_is_told_and_recorded_once(
     tmp_path: Path,
     own_server: postgres.Server,

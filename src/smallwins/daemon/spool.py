@@ -7,7 +7,8 @@ with the same promises (a win once per source and key, wins and cursor in one tr
 Live wins are celebrated from the spool to this machine's ``local`` targets; the person's
 moments (milestones, totals, bests...) are not made there.
 
-When the server answers again, each source's spooled wins are recorded into it in one
+When the server answers again, what the spool's outbox could not send yet moves to the
+shared ledger's outbox, and each source's spooled wins are recorded into it in one
 transaction with this machine's cursor, idempotently (a win another machine recorded
 meanwhile is not doubled), and the coach makes the person's moments then, on the shared
 ledger, told once by the lead; the live celebrations, told already, are not told again. Then
@@ -196,7 +197,8 @@ class Spool:
             spool = self._ledger
             if spool is None:
                 return 0
-            pending = self._tell_what_waits(spool)
+            self._tell_what_waits(spool)
+            carried = self._carry_over(spool)
             daemon, now = self.daemon, now_utc()
             main = daemon.pipeline
             main.load(now)  # the coach's picture: the shared ledger's, without the spool's
@@ -248,18 +250,28 @@ class Spool:
             "the spool is drained into the ledger: %d wins, %d new there%s",
             sum(len(w) for w in spooled.values()),
             new,
-            f"; {pending} messages that waited in it are dropped" if pending else "",
+            f"; messages not sent yet: {carried}, sent from the ledger now" if carried else "",
         )
         daemon.wake_delivery()
         return new
 
-    def _tell_what_waits(self, spool: Ledger) -> int:
-        """Tell what waits in the spool's outbox before it goes; how many messages could
-        not be told."""
+    def _tell_what_waits(self, spool: Ledger) -> None:
+        """Tell what waits in the spool's outbox before it goes."""
         coalesce = self.daemon.config.settings.notify.coalesce_seconds
         try:
             if self._sender is not None:
                 self._sender.deliver_due(now_utc() + timedelta(seconds=coalesce))
-        except Exception as exc:  # a target that is down: its messages go with the spool
+        except Exception as exc:  # a target that is down: _carry_over takes its messages
             log.debug("telling what waits in the spool: %r", exc)
-        return spool.outbox_counts().get("pending", 0)
+
+    def _carry_over(self, spool: Ledger) -> int:
+        """Put what the spool could not tell (its target down, or held by quiet hours) into
+        the shared ledger's outbox, to be sent from there as this machine's; how many
+        moments. Before the spool's wins go in, so their live celebrations are not made again
+        there; a drain run again finds them there by their dedupe keys and adds nothing."""
+        carried = 0
+        for moment in spool.moments():
+            targets = spool.outbox_targets(moment.id or 0, unsent=True)
+            if targets and self.daemon.ledger.add_moment(moment, targets):
+                carried += 1
+        return carried

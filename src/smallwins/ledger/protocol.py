@@ -237,8 +237,9 @@ class Ledger(LedgerView, Protocol):
     def moments(self, *, since: datetime | None = None) -> list[Moment]:
         """Every moment made at or after ``since``, oldest first."""
 
-    def outbox_targets(self, moment_id: int) -> list[str]:
-        """The targets a moment was queued for."""
+    def outbox_targets(self, moment_id: int, *, unsent: bool = False) -> list[str]:
+        """The targets a moment was queued for; with ``unsent``, those it has not been sent
+        to yet (pending, or frozen while a send's outcome is unknown)."""
 
     # -- experiments ---------------------------------------------------------------------
 

@@ -150,9 +150,10 @@ class MomentStore(SendStore):
         )
         return [_moment(row) for row in rows]
 
-    def outbox_targets(self, moment_id: int) -> list[str]:
+    def outbox_targets(self, moment_id: int, *, unsent: bool = False) -> list[str]:
+        status = " AND status <> 'sent'" if unsent else ""
         rows = self._rows(
-            "SELECT target FROM outbox WHERE moment_id = %s ORDER BY id", (moment_id,)
+            f"SELECT target FROM outbox WHERE moment_id = %s{status} ORDER BY id", (moment_id,)
         )
         return [row[0] for row in rows]
 

@@ -122,8 +122,11 @@ class MomentStore(SendStore):
         )
         return [_moment(row) for row in rows]
 
-    def outbox_targets(self, moment_id: int) -> list[str]:
-        rows = self._rows("SELECT target FROM outbox WHERE moment_id = ? ORDER BY id", (moment_id,))
+    def outbox_targets(self, moment_id: int, *, unsent: bool = False) -> list[str]:
+        status = " AND status <> 'sent'" if unsent else ""
+        rows = self._rows(
+            f"SELECT target FROM outbox WHERE moment_id = ?{status} ORDER BY id", (moment_id,)
+        )
         return [row[0] for row in rows]
 
     def add_moment(self, moment: Moment, targets: Sequence[str]) -> bool:
