@@ -7,6 +7,7 @@ import random
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from smallwins_plugins.coaching import (
@@ -910,19 +911,44 @@ def test_days_end_at_day_starts_at_across_clock_changes(
         assert end.astimezone(zone).time() == starts  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason="day_starts_at inside a DST gap: the day ends 30 min late")
 def test_a_day_starting_inside_the_spring_gap_ends_when_the_clocks_jump() -> None:
     coach = coach_for([day_goal()], zone=NEW_YORK, day_starts_at=time(2, 30))
     end = coach.schedule.day_end(date(2024, 3, 9)).astimezone(UTC)  # no 02:30 on 10 March
     assert coach.schedule.today(end - timedelta(seconds=1)) == date(2024, 3, 9)
 
 
-@pytest.mark.xfail(strict=True, reason="local_day goes back a day in the repeated hour")
 def test_local_days_never_go_back_in_the_repeated_hour() -> None:
     coach = coach_for([day_goal()], zone=NEW_YORK, day_starts_at=time(1, 30))
     first = datetime(2024, 11, 3, 5, 40, tzinfo=UTC)  # 01:40 EDT: the new day has begun
     second = datetime(2024, 11, 3, 6, 10, tzinfo=UTC)  # 01:10 EST, half an hour later
     assert coach.schedule.today(second) >= coach.schedule.today(first)
+
+
+CLOCK_CHANGES = [
+    (NEW_YORK, [date(2024, 3, 10), date(2024, 11, 3)]),
+    (BERLIN, [date(2024, 3, 31), date(2024, 10, 27)]),
+    (ZoneInfo("Europe/Dublin"), [date(2024, 3, 31), date(2024, 10, 27)]),  # "winter time"
+    (ZoneInfo("Australia/Lord_Howe"), [date(2024, 4, 7), date(2024, 10, 6)]),  # 30 minutes
+]
+
+
+@pytest.mark.parametrize(("zone", "changes"), CLOCK_CHANGES, ids=[z.key for z, _ in CLOCK_CHANGES])
+@pytest.mark.parametrize("starts", [time(0), time(1, 30), time(2), time(2, 15), time(2, 30)])
+def test_a_day_begins_once_the_first_time_its_start_is_reached_and_ends_there(
+    zone: ZoneInfo, changes: list[date], starts: time
+) -> None:
+    schedule = coach_for([day_goal()], zone=zone, day_starts_at=starts).schedule
+    for change in changes:
+        t = datetime.combine(change - timedelta(days=1), time(0), tzinfo=UTC)
+        days = [schedule.today(t)]
+        while t < datetime.combine(change + timedelta(days=2), time(0), tzinfo=UTC):
+            t += timedelta(minutes=1)
+            days.append(schedule.today(t))
+            assert days[-1] >= days[-2], (t, t.astimezone(zone))
+        for day in sorted(set(days))[:-1]:
+            end = schedule.day_end(day).astimezone(UTC)
+            assert schedule.today(end - timedelta(seconds=1)) == day, (day, end)
+            assert schedule.today(end) == day + timedelta(days=1), (day, end)
 
 
 def test_a_win_found_after_a_restart_is_no_setback(tmp_path: Path) -> None:

@@ -160,8 +160,8 @@ def histories(draw: st.DrawFn, min_days: int = 1, max_days: int = 400) -> Histor
 def _win(history: History, rng: random.Random, calendar: date, n: int, src: str) -> Win:
     hour = rng.choice([rng.randint(0, 23), rng.randint(0, 5)])  # early hours are the tricky ones
     wall = datetime.combine(calendar, time(hour, rng.randint(0, 59)), tzinfo=history.zone)
-    # A wall time in the spring gap is moved to the instant it stands for (see the xfail in
-    # test_progress: local_day would date it by its wall clock).
+    # A wall time in the spring gap is moved to the instant it stands for, as a detector
+    # gives instants: a time that never was on the wall is no win's time.
     wall = wall.astimezone(UTC).astimezone(history.zone)
     at = wall.astimezone(UTC) if rng.random() < 0.5 else wall  # git stores its own offsets
     value = float(rng.randint(2, 40)) if src == "b" else 1.0

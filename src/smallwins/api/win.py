@@ -35,7 +35,9 @@ def kept_private(details: Mapping[str, Any]) -> bool:
 
 
 def local_day(moment: datetime, tz: Any, day_starts_at: time) -> date:
-    """The user's local day for ``moment``: a day starts at ``day_starts_at``, not midnight."""
+    """The user's local day for ``moment``: a day starts at ``day_starts_at``, not midnight,
+    when the wall clock first shows it (once in the hour repeated when clocks go back; when
+    they jump, in spring, past it, at the jump)."""
     # Through UTC, so a wall time that does not exist (in a spring-forward gap) is dated by
     # the instant it stands for. A plain datetime with a fixed offset (what fromisoformat
     # gives) already stands for one instant: it goes straight to ``tz``, the same result.
@@ -46,7 +48,15 @@ def local_day(moment: datetime, tz: Any, day_starts_at: time) -> date:
         shift = timedelta(hours=day_starts_at.hour, minutes=day_starts_at.minute)
         if len(_SHIFTS) < 100:
             _SHIFTS[day_starts_at] = shift
-    return (moment.astimezone(tz) - shift).date()
+    local = moment.astimezone(tz)
+    day = (local - shift).date()
+    if local.fold and shift:
+        # The hour repeated when clocks go back, its second pass: a day that began in the
+        # first pass has begun, though the wall clock shows an earlier time again.
+        begun = datetime.combine(day + timedelta(days=1), day_starts_at, tzinfo=tz)
+        if begun.timestamp() <= moment.timestamp():
+            return day + timedelta(days=1)
+    return day
 
 
 _SHIFTS: dict[time, timedelta] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from smallwins.api.win import local_day
@@ -36,9 +36,26 @@ class Schedule:
         return local_day(now, self.zone, self.day_starts_at)
 
     def _at(self, day: date, clock: time) -> datetime:
-        """``clock`` on local day ``day``: before the day's start it belongs to the next date."""
+        """``clock`` on local day ``day``: before the day's start it belongs to the next date.
+        The first time the wall clock shows it: in the hour repeated when clocks go back, the
+        first pass; when they jump past it in spring, the jump."""
         calendar_day = day + timedelta(days=1) if clock < self.day_starts_at else day
-        return datetime.combine(calendar_day, clock, tzinfo=self.zone)
+        at = datetime.combine(calendar_day, clock, tzinfo=self.zone)
+        after = at.astimezone(UTC)
+        if after.astimezone(self.zone).replace(tzinfo=None) == at.replace(tzinfo=None):
+            return at
+        # A wall time that does not exist: read with the offset before the jump it falls
+        # after it, read with the one after, before it; the jump is where the offset changes.
+        other = at.replace(fold=1 - at.fold).astimezone(UTC)
+        low, high = sorted((int(other.timestamp()), int(after.timestamp())))
+        offset = datetime.fromtimestamp(high, self.zone).utcoffset()
+        while high - low > 1:
+            middle = (low + high) // 2
+            if datetime.fromtimestamp(middle, self.zone).utcoffset() == offset:
+                high = middle
+            else:
+                low = middle
+        return datetime.fromtimestamp(high, self.zone)
 
     def day_end(self, day: date) -> datetime:
         return self._at(day + timedelta(days=1), self.day_starts_at)
