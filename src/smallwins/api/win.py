@@ -50,7 +50,7 @@ def local_day(moment: datetime, tz: Any, day_starts_at: time) -> date:
             _SHIFTS[day_starts_at] = shift
     local = moment.astimezone(tz)
     day = (local - shift).date()
-    if local.fold and shift:
+    if local.fold:
         # The hour repeated when clocks go back, its second pass: a day that began in the
         # first pass has begun, though the wall clock shows an earlier time again.
         begun = datetime.combine(day + timedelta(days=1), day_starts_at, tzinfo=tz)
