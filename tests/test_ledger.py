@@ -388,15 +388,22 @@ def test_the_outbox_claims_acks_and_backs_off(ledger: Ledger) -> None:
     assert ledger.next_due(["a", "b"]) is None
 
 
-def test_a_moment_s_unsent_targets_are_those_pending_held_or_frozen(ledger: Ledger) -> None:
+def test_unsent_rows_are_those_pending_held_back_or_frozen_whenever_due(ledger: Ledger) -> None:
     ledger.add_moment(moment("m"), ["a", "b", "c", "d"])
-    (told,) = ledger.moments()
+    ledger.add_moment(moment("later", at=NOW + timedelta(hours=2)), ["a"])
     rows = {d.target: d.outbox_id for d in ledger.due(NOW, ["a", "b", "c", "d"])}
     ledger.mark_sent([rows["a"]], "a")
     ledger.mark_failed([rows["b"]], "b", "down", NOW + timedelta(hours=1))  # b is held
     ledger.freeze([rows["c"]], "c", kind="m", category="celebration", title="t", body="b")
-    assert ledger.outbox_targets(told.id or 0) == ["a", "b", "c", "d"]
-    assert ledger.outbox_targets(told.id or 0, unsent=True) == ["b", "c", "d"]
+    unsent = ledger.unsent()
+    assert [(r.moment.dedupe_key, r.target) for r in unsent] == [
+        ("m", "b"),
+        ("m", "c"),
+        ("m", "d"),
+        ("later", "a"),
+    ]
+    assert [r.attempts for r in unsent] == [1, 0, 0, 0]
+    assert unsent[0].outbox_id == rows["b"]
 
 
 def test_a_frozen_message_keeps_its_words_until_sent_or_certainly_failed(

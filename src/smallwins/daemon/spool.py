@@ -33,7 +33,15 @@ from smallwins.coach.life import Life
 from smallwins.coach.pipeline import Pipeline
 from smallwins.daemon.threads import in_thread, now_utc
 from smallwins.delivery.deliverer import Deliverer
-from smallwins.ledger import Ledger, LedgerUnreachable, StoredWin, WinBatch, open_ledger, sqlite_url
+from smallwins.ledger import (
+    Ledger,
+    LedgerUnreachable,
+    PendingDelivery,
+    StoredWin,
+    WinBatch,
+    open_ledger,
+    sqlite_url,
+)
 from smallwins.plugins.scan import ScanResult
 
 if TYPE_CHECKING:
@@ -268,10 +276,15 @@ class Spool:
         """Put what the spool could not tell (its target down, or held by quiet hours) into
         the shared ledger's outbox, to be sent from there as this machine's; how many
         moments. Before the spool's wins go in, so their live celebrations are not made again
-        there; a drain run again finds them there by their dedupe keys and adds nothing."""
+        there. Each is then marked sent in the spool, so that neither its own sender nor a
+        drain run again (which finds the moment there by its dedupe key) tells it twice."""
+        rows: dict[str, list[PendingDelivery]] = {}
+        for row in spool.unsent():
+            rows.setdefault(row.moment.dedupe_key, []).append(row)
         carried = 0
-        for moment in spool.moments():
-            targets = spool.outbox_targets(moment.id or 0, unsent=True)
-            if targets and self.daemon.ledger.add_moment(moment, targets):
+        for waiting in rows.values():
+            if self.daemon.ledger.add_moment(waiting[0].moment, [r.target for r in waiting]):
                 carried += 1
+            for row in waiting:
+                spool.mark_sent([row.outbox_id], row.target)
         return carried

@@ -237,9 +237,8 @@ class Ledger(LedgerView, Protocol):
     def moments(self, *, since: datetime | None = None) -> list[Moment]:
         """Every moment made at or after ``since``, oldest first."""
 
-    def outbox_targets(self, moment_id: int, *, unsent: bool = False) -> list[str]:
-        """The targets a moment was queued for; with ``unsent``, those it has not been sent
-        to yet (pending, or frozen while a send's outcome is unknown)."""
+    def outbox_targets(self, moment_id: int) -> list[str]:
+        """The targets a moment was queued for."""
 
     # -- experiments ---------------------------------------------------------------------
 
@@ -280,6 +279,10 @@ class Ledger(LedgerView, Protocol):
         frozen rows are not among them. On a shared ledger, the rows of ``shared`` targets
         only while this machine leads, and those of the other targets only of moments this
         machine made."""
+
+    def unsent(self) -> list[PendingDelivery]:
+        """Every outbox row not sent yet, whatever its moment's time or its target's state:
+        pending, held back, or frozen while a send's outcome is unknown; oldest first."""
 
     def next_due(self, targets: Sequence[str], *, shared: Sequence[str] = ()) -> datetime | None:
         """When the earliest pending or frozen row of these targets that ``due`` or

@@ -122,11 +122,8 @@ class MomentStore(SendStore):
         )
         return [_moment(row) for row in rows]
 
-    def outbox_targets(self, moment_id: int, *, unsent: bool = False) -> list[str]:
-        status = " AND status <> 'sent'" if unsent else ""
-        rows = self._rows(
-            f"SELECT target FROM outbox WHERE moment_id = ?{status} ORDER BY id", (moment_id,)
-        )
+    def outbox_targets(self, moment_id: int) -> list[str]:
+        rows = self._rows("SELECT target FROM outbox WHERE moment_id = ? ORDER BY id", (moment_id,))
         return [row[0] for row in rows]
 
     def add_moment(self, moment: Moment, targets: Sequence[str]) -> bool:
@@ -178,6 +175,14 @@ class MomentStore(SendStore):
             " AND m.due_at <= ? AND COALESCE(t.next_attempt_at, 0) <= ?"
             " ORDER BY m.due_at, m.id",
             (*targets, now.timestamp(), now.timestamp()),
+        )
+        return [PendingDelivery(row[0], row[1], row[2], _moment(row[3:])) for row in rows]
+
+    def unsent(self) -> list[PendingDelivery]:
+        rows = self._rows(
+            f"SELECT o.id, o.target, o.attempts, {MOMENT_COLUMNS}"
+            " FROM outbox o JOIN moments m ON m.id = o.moment_id"
+            " WHERE o.status <> 'sent' ORDER BY m.id, o.id"
         )
         return [PendingDelivery(row[0], row[1], row[2], _moment(row[3:])) for row in rows]
 
