@@ -237,19 +237,31 @@ def test_machines_apart_from_the_server_spool_and_drain_each_win_once_and_each_t
         assert proc.stop() == 0
 
 
+def laptop_apart(
+    tmp_path: Path,
+    server: postgres.Server,
+    receivers: Callable[[], Receiver],
+    daemons: list[DaemonProcess],
+) -> tuple[Repo, Receiver, Receiver, Path, DaemonProcess]:
+    """A machine that recorded its repository's first commit on the server, which is then
+    stopped: the repository, the phone, the desktop, the machine's home and its daemon."""
+    repo = project(tmp_path, server)
+    phone, desk = receivers(), receivers()
+    home = machine_home(tmp_path / "laptop", server.url("ledger"), [repo], phone, desk, 3)
+    daemon = start(daemons, home, tmp_path)
+    daemon.wait_ready()
+    settle(home, 1)
+    server.stop()
+    return repo, phone, desk, home, daemon
+
+
 def test_a_drain_stopped_before_the_spool_was_removed_is_run_again_and_adds_nothing(
     tmp_path: Path,
     own_server: postgres.Server,
     receivers: Callable[[], Receiver],
     daemons: list[DaemonProcess],
 ) -> None:
-    repo = project(tmp_path, own_server)
-    phone, desk = receivers(), receivers()
-    home = machine_home(tmp_path / "laptop", own_server.url("ledger"), [repo], phone, desk, 3)
-    daemon = start(daemons, home, tmp_path)
-    daemon.wait_ready()
-    settle(home, 1)
-    own_server.stop()
+    repo, phone, desk, home, daemon = laptop_apart(tmp_path, own_server, receivers, daemons)
     commit_in(repo, 12)
     spool = home / "state" / "spool.sqlite3"
     deadline = time.monotonic() + 20
@@ -287,13 +299,7 @@ def test_a_celebration_the_spool_could_not_send_is_sent_from_the_ledger_after_th
     receivers: Callable[[], Receiver],
     daemons: list[DaemonProcess],
 ) -> None:
-    repo = project(tmp_path, own_server)
-    phone, desk = receivers(), receivers()
-    home = machine_home(tmp_path / "laptop", own_server.url("ledger"), [repo], phone, desk, 3)
-    daemon = start(daemons, home, tmp_path)
-    daemon.wait_ready()
-    settle(home, 1)
-    own_server.stop()
+    repo, _, desk, home, daemon = laptop_apart(tmp_path, own_server, receivers, daemons)
     desk.mode = "down"  # the desktop's receiver answers 500 all through the outage
     repo.commit("While away")
     daemon.wait_for_log("recording into the spool")
